@@ -1,0 +1,10 @@
+# Applies IPCKIT_SANITIZE to every target in the build (library, tools, tests).
+if(IPCKIT_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+elseif(IPCKIT_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT IPCKIT_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "IPCKIT_SANITIZE must be '', 'address' or 'thread', not '${IPCKIT_SANITIZE}'")
+endif()
