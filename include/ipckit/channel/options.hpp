@@ -1,0 +1,44 @@
+// Options for creating a channel and for waiting on one.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <limits>
+
+namespace ipckit::channel {
+
+// Who may use each side of the ring. Fixed at creation.
+enum class Producers { kSingle, kMulti };
+enum class Consumers { kSingle, kMulti };
+
+struct ChannelOptions {
+  // Ring bytes: a power of two from 4 KiB to 16 GiB. The segment is this plus one 4 KiB page.
+  std::size_t capacity = std::size_t{1} << 20;
+  // Largest message payload; 0 means capacity / 4, which is also the upper limit.
+  std::size_t max_message = 0;
+  // Permission bits of the segment (umask is not applied).
+  mode_t mode = 0600;
+  Producers producers = Producers::kSingle;
+  Consumers consumers = Consumers::kSingle;
+};
+
+// How a blocking call waits for data, space, or its side's lock.
+enum class WaitMode {
+  kBlock,          // sleep in the kernel at once (futex); lowest CPU use, ~20 us wake-up
+  kSpinThenBlock,  // spin for `spin`, then sleep; the default
+  kBusyPoll,       // never sleep: one core at 100% for the lowest latency
+};
+
+struct WaitPolicy {
+  WaitMode mode = WaitMode::kSpinThenBlock;
+  std::chrono::nanoseconds spin = std::chrono::microseconds(50);
+};
+
+// A relative timeout for blocking calls. kForever waits until the operation completes or the
+// peer is gone.
+using Timeout = std::chrono::nanoseconds;
+inline constexpr Timeout kForever = Timeout::max();
+
+}  // namespace ipckit::channel

@@ -1,0 +1,80 @@
+// ipckit::channel::Receiver: the consuming end of a channel.
+//
+// A Receiver is registered in the channel header for its whole life. With Consumers::kSingle it
+// owns the consumer side outright; with Consumers::kMulti it takes the consumer lock for each
+// message, so several processes share the work and each message goes to exactly one of them.
+//
+// Delivery contract: a message leaves the ring only when it is released (recv releases after the
+// copy; peek leaves it until release()). A Receiver that dies before releasing leaves the message
+// for the next receiver, which gets it again.
+//
+// Thread safety: one thread at a time per Receiver. Move-only; moving is noexcept.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "ipckit/channel/options.hpp"
+#include "ipckit/core/error.hpp"
+
+namespace ipckit::channel {
+
+namespace detail {
+class Segment;
+}
+
+class Receiver {
+ public:
+  // Copies the next message into `buffer` and releases it; returns its size. Waits up to
+  // `timeout`. Errors: EMSGSIZE (the message is larger than `buffer`; it stays in the ring and
+  // the error's detail says its size), ETIMEDOUT, EPIPE (the ring is empty and every producer
+  // that was attached has died or left: end of stream), EBADMSG (corrupted record).
+  [[nodiscard]] Result<std::size_t> recv(std::span<std::byte> buffer, Timeout timeout = kForever);
+  // The same, into a vector resized to the message.
+  [[nodiscard]] Result<void> recv(std::vector<std::byte>& message, Timeout timeout = kForever);
+
+  // Non-blocking recv: std::nullopt when the ring is empty (or, kMulti, the lock is busy).
+  [[nodiscard]] Result<std::optional<std::size_t>> try_recv(std::span<std::byte> buffer);
+
+  // Zero copy: the next message, in place. It stays valid, and stays in the ring, until
+  // release() (or the Receiver is destroyed). Peeking again before release() returns the same
+  // message. With Consumers::kMulti the consumer lock is held until release().
+  [[nodiscard]] Result<std::span<const std::byte>> peek(Timeout timeout = kForever);
+  [[nodiscard]] Result<std::optional<std::span<const std::byte>>> try_peek();
+  // Removes the peeked message from the ring. No-op when nothing is peeked.
+  void release();
+
+  [[nodiscard]] std::size_t max_message() const noexcept;
+
+  Receiver(Receiver&&) noexcept;
+  Receiver& operator=(Receiver&&) noexcept;
+  ~Receiver();
+
+ private:
+  friend class Channel;
+  Receiver(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy);
+  Result<std::optional<std::span<const std::byte>>> next(Timeout timeout, bool wait);
+  void unpeek() noexcept;  // forgets the peeked message without consuming it
+  void release_side() noexcept;
+  [[nodiscard]] bool peer_attached_since_start() const noexcept;
+
+  std::shared_ptr<detail::Segment> segment_;
+  std::size_t slot_ = 0;
+  WaitPolicy policy_;
+  bool multi_ = false;
+  bool peeked_ = false;            // a message is peeked and not released
+  std::uint64_t head_ = 0;         // our view of the head (authoritative while we own the side)
+  std::uint64_t tail_cache_ = 0;   // last tail we read; the real tail is never smaller
+  std::uint64_t next_head_ = 0;    // head after the peeked record
+  std::uint64_t peek_offset_ = 0;  // ring offset of the peeked payload
+  std::uint32_t peek_length_ = 0;
+  bool saw_producer_ = false;
+  std::uint32_t peer_attaches_ = 0;  // the peer side's attach counter when we attached
+  std::uint64_t lock_owner_ = 0;  // kMulti: our thread identity while we hold the consumer lock
+};
+
+}  // namespace ipckit::channel

@@ -1,0 +1,100 @@
+// ipckit::channel::Sender: the producing end of a channel.
+//
+// A Sender is registered in the channel header for its whole life (so consumers can tell that a
+// producer exists, and that it died). With Producers::kSingle it owns the producer side outright
+// and sends without any atomic read-modify-write; with Producers::kMulti it takes the producer
+// lock for each message (or reservation).
+//
+// Thread safety: one thread at a time per Sender; take one Sender per thread (kMulti) instead.
+// Move-only; moving is noexcept.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "ipckit/channel/options.hpp"
+#include "ipckit/core/error.hpp"
+
+namespace ipckit::channel {
+
+namespace detail {
+class Segment;
+}
+
+class Sender;
+
+// Space reserved in the ring for one message, written in place (zero copy) and then published
+// with commit(). Dropping a Reservation without commit() publishes nothing and frees the space.
+// With Producers::kMulti, the producer lock is held until commit() or drop: keep it short.
+class Reservation {
+ public:
+  // The writable space: exactly the size asked of Sender::reserve.
+  [[nodiscard]] std::span<std::byte> data() const noexcept { return data_; }
+  // Publishes the first `size` bytes as one message. REQUIRES: size <= data().size().
+  // Returns EINVAL (and publishes nothing) when size is larger.
+  [[nodiscard]] Result<void> commit(std::size_t size);
+
+  Reservation(Reservation&&) noexcept;
+  Reservation& operator=(Reservation&&) = delete;
+  ~Reservation();
+
+ private:
+  friend class Sender;
+  Reservation(Sender* sender, std::span<std::byte> data) : sender_(sender), data_(data) {}
+  Sender* sender_;
+  std::span<std::byte> data_;
+};
+
+class Sender {
+ public:
+  // Sends one message, waiting for space up to `timeout`.
+  // Errors: EMSGSIZE (larger than max_message; nothing sent), ETIMEDOUT, EPIPE (the ring is full
+  // and every consumer that was attached has died or left), EBADMSG (shared state corrupted).
+  [[nodiscard]] Result<void> send(std::span<const std::byte> message, Timeout timeout = kForever);
+  [[nodiscard]] Result<void> send(std::string_view message, Timeout timeout = kForever);
+
+  // Sends without waiting. Returns false when the ring has no room (or, kMulti, the producer
+  // lock is busy); nothing is sent then. Errors as send(), never ETIMEDOUT/EPIPE.
+  [[nodiscard]] Result<bool> try_send(std::span<const std::byte> message);
+
+  // Reserves `size` bytes for in-place writing; waits for space like send().
+  // REQUIRES: this Sender is neither moved nor destroyed while the Reservation lives; one open
+  // Reservation at a time (a second reserve() fails with EINVAL).
+  [[nodiscard]] Result<Reservation> reserve(std::size_t size, Timeout timeout = kForever);
+
+  [[nodiscard]] std::size_t max_message() const noexcept;
+
+  Sender(Sender&&) noexcept;
+  Sender& operator=(Sender&&) noexcept;
+  ~Sender();
+
+ private:
+  friend class Channel;
+  friend class Reservation;
+  Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy);
+  // The space for a record of `size` bytes, or nullopt when !wait and there is none now.
+  Result<std::optional<std::span<std::byte>>> begin_write(std::size_t size, Timeout timeout,
+                                                          bool wait);
+  void finish_write(std::size_t size);
+  void abandon_write();
+  void release_side() noexcept;
+  [[nodiscard]] bool peer_attached_since_start() const noexcept;
+
+  std::shared_ptr<detail::Segment> segment_;
+  std::size_t slot_ = 0;
+  WaitPolicy policy_;
+  bool multi_ = false;
+  bool writing_ = false;          // a reservation is open
+  std::uint64_t tail_ = 0;        // our view of the tail (authoritative while we own the side)
+  std::uint64_t head_cache_ = 0;  // last head we read; the real head is never smaller
+  std::uint64_t write_pos_ = 0;   // position of the open reservation's record
+  bool saw_consumer_ = false;
+  std::uint32_t peer_attaches_ = 0;  // the peer side's attach counter when we attached
+  std::uint64_t lock_owner_ = 0;  // kMulti: our thread identity while we hold the producer lock
+};
+
+}  // namespace ipckit::channel

@@ -1,0 +1,36 @@
+#include "channel/futex.hpp"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <ctime>
+
+namespace ipckit::channel::detail {
+
+namespace {
+long futex(std::atomic<std::uint32_t>& word, int op, std::uint32_t val,
+           const struct timespec* timeout) noexcept {
+  // Shared futex (no FUTEX_PRIVATE_FLAG): the sleepers are in other processes.
+  return ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), op, val, timeout, nullptr,
+                   0);
+}
+}  // namespace
+
+int futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+               std::chrono::nanoseconds timeout) noexcept {
+  if (timeout.count() <= 0) return ETIMEDOUT;
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000'000);
+  ts.tv_nsec = static_cast<long>(timeout.count() % 1'000'000'000);
+  if (futex(word, FUTEX_WAIT, expected, &ts) == 0) return 0;
+  return errno;
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
+  futex(word, FUTEX_WAKE, static_cast<std::uint32_t>(count), nullptr);
+}
+
+}  // namespace ipckit::channel::detail

@@ -1,0 +1,114 @@
+// The channel's shared-memory layout, byte for byte. docs/channel-format.md is the prose spec of
+// this file; change both together and bump kLayoutVersion on any incompatible change.
+//
+// Segment = one 4096-byte header page + a ring of `capacity` bytes (a power of two).
+// Positions (head, tail) are 64-bit byte counts that only grow; offset = position & (capacity-1).
+// A record is an 8-byte RecordHeader followed by the payload, padded to a multiple of 8. A record
+// never straddles the end of the ring: the producer writes a padding record to the end instead.
+//
+// Publication: the producer writes a record, then release-stores `tail`; the consumer
+// acquire-loads `tail` before reading anything below it, and release-stores `head` once it is
+// done with a record, which hands the bytes back to the producer. Nothing in the ring is trusted:
+// every length and tag is checked against the geometry learned when the channel was opened.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace ipckit::channel::detail {
+
+inline constexpr std::uint64_t kMagic = 0x3148434b43504949ull;  // "IIPCKCH1" little-endian
+inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::size_t kHeaderSize = 4096;
+inline constexpr std::size_t kMinCapacity = 4096;
+inline constexpr std::size_t kMaxCapacity = std::size_t{1} << 34;  // 16 GiB
+inline constexpr std::size_t kMaxParticipants = 64;
+
+inline constexpr std::uint32_t kFlagMultiProducer = 1u << 0;
+inline constexpr std::uint32_t kFlagMultiConsumer = 1u << 1;
+inline constexpr std::uint32_t kKnownFlags = kFlagMultiProducer | kFlagMultiConsumer;
+
+inline constexpr std::uint64_t kSlotReserved = ~std::uint64_t{0};
+inline constexpr std::uint32_t kRoleProducer = 1;
+inline constexpr std::uint32_t kRoleConsumer = 2;
+
+// One registered process. `who` is a packed ProcessIdentity, 0 for a free slot, or kSlotReserved
+// while its new owner writes `role` (which is only meaningful while `who` names a process).
+struct Participant {
+  std::atomic<std::uint64_t> who;
+  std::atomic<std::uint32_t> role;
+  std::uint32_t reserved;
+};
+static_assert(sizeof(Participant) == 16);
+
+struct alignas(128) ProducerLine {
+  std::atomic<std::uint64_t> tail;   // first byte not yet published
+  std::atomic<std::uint64_t> owner;  // single producer: the producer; multi: the lock holder
+};
+struct alignas(128) ConsumerLine {
+  std::atomic<std::uint64_t> head;   // first byte not yet released by the consumer
+  std::atomic<std::uint64_t> owner;  // single consumer: the consumer; multi: the lock holder
+};
+// A futex word and the count of processes that may sleep on it.
+struct alignas(128) WaitLine {
+  std::atomic<std::uint32_t> seq;       // bumped before every FUTEX_WAKE
+  std::atomic<std::uint32_t> sleepers;  // processes registered to sleep on `seq`
+};
+
+// Bumped by every Sender / Receiver attach, so a peer that attached and left between two looks
+// is still known to have existed (end of stream needs "there was a producer and it left").
+struct alignas(128) AttachCounters {
+  std::atomic<std::uint32_t> producers;
+  std::atomic<std::uint32_t> consumers;
+};
+
+struct Header {
+  // Identity: written once by the creator before the segment is published; read-only after.
+  std::atomic<std::uint64_t> magic;  // kMagic; written last (release) on creation
+  std::uint32_t version;             // kLayoutVersion
+  std::uint32_t header_size;         // kHeaderSize
+  std::uint64_t capacity;            // ring bytes, a power of two in [kMinCapacity, kMaxCapacity]
+  std::uint32_t flags;               // kFlag* bits
+  std::uint32_t max_message;         // largest payload, <= capacity / 4
+  std::uint32_t creator_pid;
+  std::uint32_t creator_uid;
+  std::uint64_t creator_start_ticks;
+  std::uint64_t created_unix_ns;  // CLOCK_REALTIME at creation
+  std::uint64_t reserved0;
+
+  ProducerLine producer;   // offset 128
+  ConsumerLine consumer;   // offset 256
+  WaitLine data;           // offset 384: consumers wait here for data
+  WaitLine space;          // offset 512: producers wait here for space
+  WaitLine producer_lock;  // offset 640: producers wait here for the producer lock
+  WaitLine consumer_lock;  // offset 768: consumers wait here for the consumer lock
+  AttachCounters attaches;  // offset 896
+  Participant participants[kMaxParticipants];  // offset 1024
+};
+static_assert(offsetof(Header, producer) == 128);
+static_assert(offsetof(Header, consumer) == 256);
+static_assert(offsetof(Header, data) == 384);
+static_assert(offsetof(Header, attaches) == 896);
+static_assert(offsetof(Header, participants) == 1024);
+static_assert(sizeof(Header) <= kHeaderSize);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+
+struct RecordHeader {
+  std::uint32_t length;  // payload bytes; for padding: kPaddingBit | bytes to the end of the ring
+  std::uint32_t tag;     // record_tag(position): catches a head that points into garbage
+};
+static_assert(sizeof(RecordHeader) == 8);
+
+inline constexpr std::uint32_t kPaddingBit = 0x80000000u;
+inline constexpr std::size_t kRecordAlign = 8;
+
+[[nodiscard]] constexpr std::uint32_t record_tag(std::uint64_t position) noexcept {
+  return static_cast<std::uint32_t>(position >> 3) ^ 0x9e3779b9u;
+}
+[[nodiscard]] constexpr std::uint64_t record_size(std::uint64_t payload) noexcept {
+  return (sizeof(RecordHeader) + payload + kRecordAlign - 1) & ~std::uint64_t{kRecordAlign - 1};
+}
+
+}  // namespace ipckit::channel::detail

@@ -1,0 +1,262 @@
+#include "channel/segment.hpp"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <stdio.h>  // renameat2
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+#include <new>
+#include <random>
+#include <thread>
+
+#include "core/syscall.hpp"
+#include "ipckit/core/fd.hpp"
+
+namespace ipckit::channel::detail {
+
+namespace {
+
+constexpr const char* kShmDir = "/dev/shm/";
+
+std::uint64_t now_unix_ns() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::uint32_t flags_of(const ChannelOptions& o) {
+  std::uint32_t f = 0;
+  if (o.producers == Producers::kMulti) f |= kFlagMultiProducer;
+  if (o.consumers == Consumers::kMulti) f |= kFlagMultiConsumer;
+  return f;
+}
+
+Result<Geometry> geometry_for(const ChannelOptions& o, const std::string& object) {
+  auto g = make_geometry(o.capacity, o.max_message, flags_of(o));
+  if (!g) return fail(EINVAL, "create channel", object, g.error());
+  return *g;
+}
+
+}  // namespace
+
+void init_header(Header& h, const Geometry& g) noexcept {
+  auto self = self_identity();
+  h.version = kLayoutVersion;
+  h.header_size = kHeaderSize;
+  h.capacity = g.capacity;
+  h.flags = g.flags;
+  h.max_message = g.max_message;
+  h.creator_pid = static_cast<std::uint32_t>(self.pid);
+  h.creator_uid = ::geteuid();
+  h.creator_start_ticks = self.start_ticks;
+  h.created_unix_ns = now_unix_ns();
+  h.magic.store(kMagic, std::memory_order_release);
+}
+
+Result<std::string> Segment::check_name(std::string_view name) {
+  std::string_view bare = name;
+  if (!bare.empty() && bare.front() == '/') bare.remove_prefix(1);
+  if (bare.empty() || bare.size() > 200 || bare.find('/') != std::string_view::npos ||
+      bare == "." || bare == "..") {
+    return fail(EINVAL, "channel name", fmt::format("'{}'", name),
+                "must be 1 to 200 characters with no '/' after an optional leading one");
+  }
+  return std::string(bare);
+}
+
+Segment::Segment(std::string name, void* base, std::size_t size, bool sysv, Geometry g)
+    : name_(std::move(name)),
+      base_(base),
+      size_(size),
+      sysv_(sysv),
+      geometry_(g),
+      header_(static_cast<Header*>(base)),
+      ring_(static_cast<std::byte*>(base) + kHeaderSize) {}
+
+Segment::~Segment() {
+  if (sysv_) {
+    ::shmdt(base_);
+  } else {
+    ::munmap(base_, size_);
+  }
+}
+
+Result<std::shared_ptr<Segment>> Segment::create(std::string_view raw_name,
+                                                 const ChannelOptions& options) {
+  auto name = check_name(raw_name);
+  if (!name) return std::unexpected(name.error());
+  auto g = geometry_for(options, *name);
+  if (!g) return std::unexpected(g.error());
+  const std::size_t size = kHeaderSize + g->capacity;
+
+  // Build under a private temporary name, then publish with a no-replace rename: nobody can
+  // open a half-initialised channel, and an existing object is never replaced.
+  std::mt19937_64 rng(std::random_device{}() ^ static_cast<std::uint64_t>(::getpid()));
+  const std::string tmp = fmt::format("{}.creating-{}-{:x}", *name, ::getpid(), rng());
+  Fd fd(::shm_open(("/" + tmp).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) return fail_errno("shm_open", *name);
+  auto drop_tmp = [&] { ::shm_unlink(("/" + tmp).c_str()); };
+
+  if (::fchmod(fd.get(), options.mode & 07777) != 0 ||
+      ::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+    auto e = Error::from_errno("create channel", *name);
+    drop_tmp();
+    return std::unexpected(e);
+  }
+  // Allocate every page now: an undersized /dev/shm fails here with ENOSPC, not later with SIGBUS.
+  if (int rc = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size)); rc != 0) {
+    drop_tmp();
+    return fail(rc, "posix_fallocate", *name,
+                rc == ENOSPC ? fmt::format("/dev/shm has no room for {} bytes", size) : "");
+  }
+  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (base == MAP_FAILED) {
+    auto e = Error::from_errno("mmap", *name);
+    drop_tmp();
+    return std::unexpected(e);
+  }
+  init_header(*new (base) Header{}, *g);
+
+  const std::string from = kShmDir + tmp;
+  const std::string to = kShmDir + *name;
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+    auto e = Error::from_errno("create channel", *name);
+    ::munmap(base, size);
+    drop_tmp();
+    return std::unexpected(e);
+  }
+  return std::shared_ptr<Segment>(new Segment(*name, base, size, false, *g));
+}
+
+Result<std::shared_ptr<Segment>> Segment::open(std::string_view raw_name) {
+  auto name = check_name(raw_name);
+  if (!name) return std::unexpected(name.error());
+  Fd fd(::shm_open(("/" + *name).c_str(), O_RDWR | O_CLOEXEC, 0));
+  if (!fd) return fail_errno("shm_open", *name);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail_errno("fstat", *name);
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size < kHeaderSize) {
+    return fail(EPROTO, "open channel", *name,
+                size == 0 ? "not an ipckit channel (empty object)"
+                          : "not an ipckit channel (smaller than a header)");
+  }
+  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (base == MAP_FAILED) return fail_errno("mmap", *name);
+  auto g = parse_header(static_cast<const std::byte*>(base), size);
+  if (!g) {
+    ::munmap(base, size);
+    return fail(EPROTO, "open channel", *name, g.error());
+  }
+  std::atomic_thread_fence(std::memory_order_acquire);  // pairs with the creator's magic store
+  return std::shared_ptr<Segment>(new Segment(*name, base, size, false, *g));
+}
+
+Result<std::shared_ptr<Segment>> Segment::create(sysv::Key key, const ChannelOptions& options) {
+  const std::string object = key.describe();
+  if (key.is_private())
+    return fail(EINVAL, "create channel", object, "IPC_PRIVATE cannot be opened by others");
+  auto g = geometry_for(options, object);
+  if (!g) return std::unexpected(g.error());
+  const std::size_t size = kHeaderSize + g->capacity;
+  // Created with no permissions, so no unprivileged process opens it half-built; the mode is
+  // set once the header is complete. (Root bypasses modes: open() also waits for the magic.)
+  int id = ::shmget(key.value(), size, IPC_CREAT | IPC_EXCL | 0600);
+  if (id < 0) return fail_errno("shmget", object);
+  void* base = ::shmat(id, nullptr, 0);
+  if (base == reinterpret_cast<void*>(-1)) {
+    auto e = Error::from_errno("shmat", object);
+    ::shmctl(id, IPC_RMID, nullptr);
+    return std::unexpected(e);
+  }
+  init_header(*new (base) Header{}, *g);
+  struct shmid_ds ds {};
+  if (::shmctl(id, IPC_STAT, &ds) == 0) {
+    ds.shm_perm.mode = static_cast<unsigned short>(options.mode & 0777);
+    ::shmctl(id, IPC_SET, &ds);
+  }
+  return std::shared_ptr<Segment>(new Segment(object, base, size, true, *g));
+}
+
+Result<std::shared_ptr<Segment>> Segment::open(sysv::Key key) {
+  const std::string object = key.describe();
+  int id = ::shmget(key.value(), 0, 0);
+  if (id < 0) return fail_errno("shmget", object);
+  struct shmid_ds ds {};
+  if (::shmctl(id, IPC_STAT, &ds) != 0) return fail_errno("shmctl", object);
+  const auto size = static_cast<std::size_t>(ds.shm_segsz);
+  void* base = ::shmat(id, nullptr, 0);
+  if (base == reinterpret_cast<void*>(-1)) return fail_errno("shmat", object);
+  // A creator may still be initialising the header: give it a moment before calling the segment
+  // foreign.
+  auto g = parse_header(static_cast<const std::byte*>(base), size);
+  for (int i = 0; i < 50 && !g && size >= kHeaderSize &&
+                  static_cast<Header*>(base)->magic.load(std::memory_order_acquire) == 0;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    g = parse_header(static_cast<const std::byte*>(base), size);
+  }
+  if (!g) {
+    ::shmdt(base);
+    return fail(EPROTO, "open channel", object, g.error());
+  }
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return std::shared_ptr<Segment>(new Segment(object, base, size, true, *g));
+}
+
+Result<std::size_t> Segment::attach(std::uint32_t role) {
+  const std::uint64_t me = self_identity().pack();
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < kMaxParticipants; ++i) {
+      Participant& p = header_->participants[i];
+      std::uint64_t expected = 0;
+      // Reserve the slot, write the role, then publish who: a reader that sees `who` also sees
+      // this slot's role.
+      if (p.who.load(std::memory_order_relaxed) == 0 &&
+          p.who.compare_exchange_strong(expected, kSlotReserved, std::memory_order_acq_rel)) {
+        p.role.store(role, std::memory_order_relaxed);
+        p.who.store(me, std::memory_order_release);
+        return i;
+      }
+    }
+    (void)any_alive(~0u);  // frees the slots of dead processes, then try once more
+  }
+  return fail(EBUSY, "attach channel", name_,
+              fmt::format("{} processes are attached already", kMaxParticipants));
+}
+
+void Segment::detach(std::size_t slot) noexcept {
+  header_->participants[slot].who.store(0, std::memory_order_release);
+}
+
+bool Segment::any_registered(std::uint32_t role) const noexcept {
+  for (const Participant& p : header_->participants) {
+    std::uint64_t who = p.who.load(std::memory_order_acquire);
+    if (who != 0 && who != kSlotReserved && (p.role.load(std::memory_order_relaxed) & role) != 0)
+      return true;
+  }
+  return false;
+}
+
+bool Segment::any_alive(std::uint32_t role) const noexcept {
+  bool found = false;
+  for (Participant& p : header_->participants) {
+    std::uint64_t who = p.who.load(std::memory_order_acquire);
+    if (who == 0 || who == kSlotReserved) continue;
+    if (is_alive(ProcessIdentity::unpack(who))) {
+      if ((p.role.load(std::memory_order_relaxed) & role) != 0) found = true;
+    } else {
+      p.who.compare_exchange_strong(who, 0, std::memory_order_acq_rel);
+    }
+  }
+  return found;
+}
+
+}  // namespace ipckit::channel::detail

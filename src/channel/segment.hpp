@@ -1,0 +1,70 @@
+// A mapped channel segment (POSIX or System V) and the participant table in its header.
+// Internal. Owns the mapping: unmapped (or detached) on destruction. Shared by the Channel,
+// Sender and Receiver handles taken from it.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "channel/layout.hpp"
+#include "channel/parse.hpp"
+#include "core/process_identity.hpp"
+#include "ipckit/channel/options.hpp"
+#include "ipckit/core/error.hpp"
+#include "ipckit/sysv/key.hpp"
+
+namespace ipckit::channel::detail {
+
+using ipckit::detail::is_alive;
+using ipckit::detail::ProcessIdentity;
+using ipckit::detail::self_identity;
+using ipckit::detail::self_thread_identity;
+
+class Segment {
+ public:
+  [[nodiscard]] static Result<std::shared_ptr<Segment>> create(std::string_view name,
+                                                               const ChannelOptions& options);
+  [[nodiscard]] static Result<std::shared_ptr<Segment>> open(std::string_view name);
+  [[nodiscard]] static Result<std::shared_ptr<Segment>> create(sysv::Key key,
+                                                               const ChannelOptions& options);
+  [[nodiscard]] static Result<std::shared_ptr<Segment>> open(sysv::Key key);
+
+  // Checks a channel name: 1..200 characters, no '/' but an optional leading one.
+  // Returns the name without the leading slash.
+  [[nodiscard]] static Result<std::string> check_name(std::string_view name);
+
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+  ~Segment();
+
+  [[nodiscard]] Header& header() const noexcept { return *header_; }
+  [[nodiscard]] std::byte* ring() const noexcept { return ring_; }
+  [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+  // Registers the calling process with `role` (0 for a plain handle). Reclaims slots of dead
+  // processes when the table is full. Errors: EBUSY when 64 live handles are registered.
+  [[nodiscard]] Result<std::size_t> attach(std::uint32_t role);
+  void detach(std::size_t slot) noexcept;
+  // True if some slot with `role` is registered (cheap: no liveness check).
+  [[nodiscard]] bool any_registered(std::uint32_t role) const noexcept;
+  // True if some registered process with `role` is alive; frees the slots of dead ones.
+  [[nodiscard]] bool any_alive(std::uint32_t role) const noexcept;
+
+ private:
+  Segment(std::string name, void* base, std::size_t size, bool sysv, Geometry g);
+  std::string name_;
+  void* base_;
+  std::size_t size_;
+  bool sysv_;
+  Geometry geometry_;
+  Header* header_;
+  std::byte* ring_;
+};
+
+// Initialises a zero-filled header for `g`. The magic is stored last, with release ordering.
+void init_header(Header& h, const Geometry& g) noexcept;
+
+}  // namespace ipckit::channel::detail

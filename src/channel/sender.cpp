@@ -1,0 +1,234 @@
+#include "ipckit/channel/sender.hpp"
+
+#include <fmt/core.h>
+
+#include <cstring>
+#include <utility>
+
+#include "channel/segment.hpp"
+#include "channel/side_lock.hpp"
+#include "channel/waiting.hpp"
+
+namespace ipckit::channel {
+
+using detail::kRoleConsumer;
+using detail::RecordHeader;
+
+Sender::Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy)
+    : segment_(std::move(segment)), slot_(slot), policy_(policy) {
+  auto& h = segment_->header();
+  multi_ = (segment_->geometry().flags & detail::kFlagMultiProducer) != 0;
+  tail_ = h.producer.tail.load(std::memory_order_acquire);
+  head_cache_ = h.consumer.head.load(std::memory_order_acquire);
+  saw_consumer_ = segment_->any_registered(kRoleConsumer);
+  peer_attaches_ = h.attaches.consumers.load(std::memory_order_acquire);
+  h.attaches.producers.fetch_add(1, std::memory_order_acq_rel);
+}
+
+Sender::Sender(Sender&& other) noexcept
+    : segment_(std::move(other.segment_)),
+      slot_(other.slot_),
+      policy_(other.policy_),
+      multi_(other.multi_),
+      writing_(std::exchange(other.writing_, false)),
+      tail_(other.tail_),
+      head_cache_(other.head_cache_),
+      write_pos_(other.write_pos_),
+      saw_consumer_(other.saw_consumer_),
+      peer_attaches_(other.peer_attaches_),
+      lock_owner_(std::exchange(other.lock_owner_, 0)) {}
+
+Sender& Sender::operator=(Sender&& other) noexcept {
+  if (this != &other) {
+    release_side();
+    segment_ = std::move(other.segment_);
+    slot_ = other.slot_;
+    policy_ = other.policy_;
+    multi_ = other.multi_;
+    writing_ = std::exchange(other.writing_, false);
+    tail_ = other.tail_;
+    head_cache_ = other.head_cache_;
+    write_pos_ = other.write_pos_;
+    saw_consumer_ = other.saw_consumer_;
+    peer_attaches_ = other.peer_attaches_;
+    lock_owner_ = std::exchange(other.lock_owner_, 0);
+  }
+  return *this;
+}
+
+Sender::~Sender() {
+  release_side();
+}
+
+void Sender::release_side() noexcept {
+  if (!segment_) return;
+  if (writing_) abandon_write();
+  auto& h = segment_->header();
+  if (!multi_) detail::give_side(h.producer.owner, h.producer_lock, detail::self_identity().pack());
+  segment_->detach(slot_);
+  // Consumers blocked on an empty ring re-check whether any producer is left.
+  detail::wake_sleepers(h.data);
+  segment_.reset();
+}
+
+bool Sender::peer_attached_since_start() const noexcept {
+  return segment_->header().attaches.consumers.load(std::memory_order_acquire) != peer_attaches_;
+}
+
+std::size_t Sender::max_message() const noexcept {
+  return segment_->geometry().max_message;
+}
+
+Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size, Timeout timeout,
+                                                                bool wait) {
+  const auto& g = segment_->geometry();
+  auto& h = segment_->header();
+  if (size > g.max_message) {
+    return fail(EMSGSIZE, "send", segment_->name(),
+                fmt::format("message of {} bytes is larger than the channel's maximum of {}", size,
+                            g.max_message));
+  }
+  if (writing_) return fail(EINVAL, "send", segment_->name(), "a reservation is already open");
+  auto deadline = wait ? detail::deadline_after(timeout) : detail::Clock::time_point{};
+
+  if (multi_) {
+    const std::uint64_t me = detail::self_thread_identity().pack();
+    pid_t holder = 0;
+    int rc = wait ? detail::take_side(h.producer.owner, h.producer_lock, me, policy_, deadline)
+                  : detail::try_take_side(h.producer.owner, me, holder);
+    if (rc == EBUSY) return std::optional<std::span<std::byte>>{};
+    if (rc != 0) return fail(rc, "send", segment_->name(), "waiting for the producer lock");
+    lock_owner_ = me;
+    tail_ = h.producer.tail.load(std::memory_order_relaxed);
+  }
+  auto unlock = [&] {
+    if (multi_) {
+      detail::give_side(h.producer.owner, h.producer_lock, lock_owner_);
+      lock_owner_ = 0;
+    }
+  };
+
+  const std::uint64_t record = detail::record_size(size);
+  std::uint64_t offset = tail_ & g.mask;
+  const std::uint64_t pad = offset + record > g.capacity ? g.capacity - offset : 0;
+  const std::uint64_t need = pad + record;
+  if (tail_ + need - head_cache_ > g.capacity) {
+    auto has_room = [&] {
+      head_cache_ = h.consumer.head.load(std::memory_order_acquire);
+      return tail_ + need - head_cache_ <= g.capacity;
+    };
+    bool room = has_room();
+    if (!detail::positions_valid(g, head_cache_, tail_)) {
+      unlock();
+      return fail(EBADMSG, "send", segment_->name(), "corrupted channel state (head/tail)");
+    }
+    if (!room) {
+      if (!wait) {
+        unlock();
+        return std::optional<std::span<std::byte>>{};
+      }
+      auto consumers_left = [&] {
+        bool registered = segment_->any_registered(kRoleConsumer);
+        saw_consumer_ = saw_consumer_ || registered || peer_attached_since_start();
+        return saw_consumer_ && !registered;
+      };
+      auto consumers_dead = [&] {
+        bool alive = segment_->any_alive(kRoleConsumer);
+        saw_consumer_ = saw_consumer_ || alive || peer_attached_since_start();
+        return saw_consumer_ && !alive;
+      };
+      int rc =
+          detail::wait_until(h.space, policy_, deadline, has_room, consumers_dead, consumers_left);
+      if (rc != 0) {
+        unlock();
+        return fail(rc, "send", segment_->name(),
+                    rc == EPIPE ? "the channel is full and no consumer is left" : "");
+      }
+    }
+  }
+
+  std::byte* ring = segment_->ring();
+  if (pad != 0) {
+    RecordHeader padding{static_cast<std::uint32_t>(pad) | detail::kPaddingBit,
+                         detail::record_tag(tail_)};
+    std::memcpy(ring + offset, &padding, sizeof padding);
+    tail_ += pad;
+    offset = 0;
+  }
+  write_pos_ = tail_;
+  writing_ = true;
+  return std::optional<std::span<std::byte>>{
+      std::span<std::byte>(ring + offset + sizeof(RecordHeader), size)};
+}
+
+void Sender::finish_write(std::size_t size) {
+  auto& h = segment_->header();
+  std::byte* ring = segment_->ring();
+  RecordHeader rh{static_cast<std::uint32_t>(size), detail::record_tag(write_pos_)};
+  std::memcpy(ring + (write_pos_ & segment_->geometry().mask), &rh, sizeof rh);
+  tail_ = write_pos_ + detail::record_size(size);
+  h.producer.tail.store(tail_, std::memory_order_release);
+  writing_ = false;
+  if (multi_) {
+    detail::give_side(h.producer.owner, h.producer_lock, lock_owner_);
+    lock_owner_ = 0;
+  }
+  detail::wake_sleepers(h.data);
+}
+
+void Sender::abandon_write() {
+  auto& h = segment_->header();
+  // Nothing was published: forget the padding and the record written past the tail.
+  tail_ = h.producer.tail.load(std::memory_order_relaxed);
+  writing_ = false;
+  if (multi_) {
+    detail::give_side(h.producer.owner, h.producer_lock, lock_owner_);
+    lock_owner_ = 0;
+  }
+}
+
+Result<void> Sender::send(std::span<const std::byte> message, Timeout timeout) {
+  auto space = begin_write(message.size(), timeout, true);
+  if (!space) return std::unexpected(space.error());
+  if (!message.empty()) std::memcpy((*space)->data(), message.data(), message.size());
+  finish_write(message.size());
+  return {};
+}
+
+Result<void> Sender::send(std::string_view message, Timeout timeout) {
+  return send(std::as_bytes(std::span(message.data(), message.size())), timeout);
+}
+
+Result<bool> Sender::try_send(std::span<const std::byte> message) {
+  auto space = begin_write(message.size(), Timeout::zero(), false);
+  if (!space) return std::unexpected(space.error());
+  if (!*space) return false;
+  if (!message.empty()) std::memcpy((*space)->data(), message.data(), message.size());
+  finish_write(message.size());
+  return true;
+}
+
+Result<Reservation> Sender::reserve(std::size_t size, Timeout timeout) {
+  auto space = begin_write(size, timeout, true);
+  if (!space) return std::unexpected(space.error());
+  return Reservation(this, **space);
+}
+
+Reservation::Reservation(Reservation&& other) noexcept
+    : sender_(std::exchange(other.sender_, nullptr)), data_(other.data_) {}
+
+Reservation::~Reservation() {
+  if (sender_ != nullptr) sender_->abandon_write();
+}
+
+Result<void> Reservation::commit(std::size_t size) {
+  if (sender_ == nullptr) return fail(EINVAL, "commit", "", "the reservation is already closed");
+  if (size > data_.size()) {
+    return fail(EINVAL, "commit", sender_->segment_->name(),
+                fmt::format("{} bytes is more than the {} reserved", size, data_.size()));
+  }
+  std::exchange(sender_, nullptr)->finish_write(size);
+  return {};
+}
+
+}  // namespace ipckit::channel

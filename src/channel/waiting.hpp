@@ -1,0 +1,101 @@
+// How channel operations wait: spin, then sleep on a futex word, with no lost wake-ups, bounded
+// by a deadline, and with a periodic check that the peer still lives. Internal.
+//
+// Protocol (see docs/channel-format.md, "Waiting"):
+//   waiter: sleepers += 1; fence; loop { s = seq; if ready(): break; futex_wait(seq, s) }; -= 1
+//   waker:  publish (release store); fence; if sleepers != 0: seq += 1; futex_wake(seq)
+// The two fences order "publish" against "read sleepers" and "announce sleeper" against "check
+// ready": either the waker sees the sleeper, or the sleeper sees the publication.
+#pragma once
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+
+#include "channel/futex.hpp"
+#include "channel/layout.hpp"
+#include "ipckit/channel/options.hpp"
+
+namespace ipckit::channel::detail {
+
+using Clock = std::chrono::steady_clock;
+
+// How often a blocked caller checks that its peer is alive (a /proc read per peer).
+inline constexpr std::chrono::milliseconds kLivenessInterval{100};
+
+[[nodiscard]] inline Clock::time_point deadline_after(Timeout timeout) noexcept {
+  if (timeout == kForever) return Clock::time_point::max();
+  auto now = Clock::now();
+  if (timeout >= Clock::time_point::max() - now) return Clock::time_point::max();
+  return now + std::chrono::duration_cast<Clock::duration>(timeout);
+}
+
+// Wakes the sleepers of `line`, if any. Call right after publishing.
+inline void wake_sleepers(WaitLine& line, int count = INT_MAX) noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (line.sleepers.load(std::memory_order_relaxed) != 0) {
+    line.seq.fetch_add(1, std::memory_order_release);
+    futex_wake(line.seq, count);
+  }
+}
+
+// Waits until ready() is true. Returns 0, ETIMEDOUT, or EPIPE when peer_gone() says so.
+// peer_gone() is called at most every kLivenessInterval (it may be expensive); cheap_gone() is
+// called before every sleep (it must be cheap).
+template <class Ready, class PeerGone, class CheapGone>
+int wait_until(WaitLine& line, const WaitPolicy& policy, Clock::time_point deadline, Ready&& ready,
+               PeerGone&& peer_gone, CheapGone&& cheap_gone) {
+  if (ready()) return 0;
+  // Spin phase: no syscall, no shared write.
+  if (policy.mode != WaitMode::kBlock) {
+    const bool forever = policy.mode == WaitMode::kBusyPoll;
+    auto start = Clock::now();
+    auto spin_end = forever ? Clock::time_point::max() : start + policy.spin;
+    auto next_check = start + kLivenessInterval;
+    for (unsigned i = 1;; ++i) {
+      cpu_relax();
+      if (ready()) return 0;
+      if ((i & 63) == 0) {
+        auto now = Clock::now();
+        if (now >= deadline) return ETIMEDOUT;
+        if (now >= spin_end) break;
+        if (now >= next_check) {
+          if (cheap_gone() || peer_gone()) return EPIPE;
+          next_check = now + kLivenessInterval;
+        }
+      }
+    }
+  }
+  // Sleep phase.
+  line.sleepers.fetch_add(1, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  auto next_check = Clock::now() + kLivenessInterval;
+  int result = 0;
+  for (;;) {
+    std::uint32_t seq = line.seq.load(std::memory_order_acquire);
+    if (ready()) break;
+    auto now = Clock::now();
+    if (now >= deadline) {
+      result = ETIMEDOUT;
+      break;
+    }
+    if (cheap_gone()) {
+      result = EPIPE;
+      break;
+    }
+    if (now >= next_check) {
+      if (peer_gone()) {
+        result = EPIPE;
+        break;
+      }
+      next_check = now + kLivenessInterval;
+    }
+    auto until = std::min(deadline, next_check);
+    futex_wait(line.seq, seq, std::chrono::duration_cast<std::chrono::nanoseconds>(until - now));
+  }
+  line.sleepers.fetch_sub(1, std::memory_order_relaxed);
+  return result;
+}
+
+}  // namespace ipckit::channel::detail
