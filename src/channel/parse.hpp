@@ -4,11 +4,28 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <expected>
 
 #include "channel/layout.hpp"
 
 namespace ipckit::channel::detail {
+
+// The outcome of a parse: a value, or a static string saying why not. (Not std::expected: the
+// fuzz targets build this file with clang 14, whose libstdc++ <expected> is unavailable.)
+template <class T>
+class Parsed {
+ public:
+  Parsed(T value) : value_(value), error_(nullptr) {}  // NOLINT: implicit like std::expected
+  static Parsed failure(const char* why) { return Parsed(T{}, why); }
+  explicit operator bool() const noexcept { return error_ == nullptr; }
+  const T& operator*() const noexcept { return value_; }
+  const T* operator->() const noexcept { return &value_; }
+  [[nodiscard]] const char* error() const noexcept { return error_; }
+
+ private:
+  Parsed(T value, const char* why) : value_(value), error_(why) {}
+  T value_;
+  const char* error_;
+};
 
 // The channel's shape, copied out of the header once at open and trusted from then on.
 struct Geometry {
@@ -21,12 +38,11 @@ struct Geometry {
 // Checks a header of a segment of `segment_size` bytes. REQUIRES: `bytes` points to at least
 // min(segment_size, kHeaderSize) readable bytes. Returns the geometry, or why it is not a usable
 // channel (a static string).
-std::expected<Geometry, const char*> parse_header(const std::byte* bytes,
-                                                  std::size_t segment_size) noexcept;
+Parsed<Geometry> parse_header(const std::byte* bytes, std::size_t segment_size) noexcept;
 
 // Checks the creation options; the error is a static string.
-std::expected<Geometry, const char*> make_geometry(std::size_t capacity, std::size_t max_message,
-                                                   std::uint32_t flags) noexcept;
+Parsed<Geometry> make_geometry(std::size_t capacity, std::size_t max_message,
+                               std::uint32_t flags) noexcept;
 
 // One record located at `head`, with everything checked against `g` and `tail`.
 struct Record {
@@ -38,8 +54,8 @@ struct Record {
 
 // Parses the record at `head`. REQUIRES: head < tail. `ring` has g.capacity readable bytes.
 // Fails (static string) if positions are inconsistent or the record is malformed.
-std::expected<Record, const char*> parse_record(const std::byte* ring, const Geometry& g,
-                                                std::uint64_t head, std::uint64_t tail) noexcept;
+Parsed<Record> parse_record(const std::byte* ring, const Geometry& g, std::uint64_t head,
+                            std::uint64_t tail) noexcept;
 
 // Checks that head and tail, as read from shared memory, describe a possible ring state.
 [[nodiscard]] inline bool positions_valid(const Geometry& g, std::uint64_t head,

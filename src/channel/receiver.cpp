@@ -109,12 +109,14 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
     if (rc != 0) return fail(rc, "recv", segment_->name(), "waiting for the consumer lock");
     lock_owner_ = me;
     head_ = h.consumer.head.load(std::memory_order_relaxed);
+    // Other consumers moved head past the tail we last saw: that tail is no longer a bound.
+    if (tail_cache_ < head_) tail_cache_ = head_;
   }
 
   for (;;) {
     if (head_ == tail_cache_) {
       auto has_data = [&] {
-        tail_cache_ = h.producer.tail.load(std::memory_order_acquire);
+        tail_cache_ = h.producer.tail.load(std::memory_order_seq_cst);
         return tail_cache_ != head_;
       };
       if (!has_data()) {
@@ -149,7 +151,8 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
     }
     if (record->padding) {
       head_ += record->size;
-      h.consumer.head.store(head_, std::memory_order_release);
+      h.consumer.head.store(head_, std::memory_order_seq_cst);
+      detail::wake_sleepers(h.space);
       continue;
     }
     peeked_ = true;
@@ -164,7 +167,7 @@ void Receiver::release() {
   if (!peeked_) return;
   auto& h = segment_->header();
   head_ = next_head_;
-  h.consumer.head.store(head_, std::memory_order_release);
+  h.consumer.head.store(head_, std::memory_order_seq_cst);  // hand back; see waiting.hpp
   peeked_ = false;
   if (multi_) {
     detail::give_side(h.consumer.owner, h.consumer_lock, lock_owner_);

@@ -155,7 +155,7 @@ Result<std::shared_ptr<Segment>> Segment::open(std::string_view raw_name) {
     ::munmap(base, size);
     return fail(EPROTO, "open channel", *name, g.error());
   }
-  std::atomic_thread_fence(std::memory_order_acquire);  // pairs with the creator's magic store
+  (void)static_cast<Header*>(base)->magic.load(std::memory_order_acquire);  // creator's release
   return std::shared_ptr<Segment>(new Segment(*name, base, size, false, *g));
 }
 
@@ -207,7 +207,7 @@ Result<std::shared_ptr<Segment>> Segment::open(sysv::Key key) {
     ::shmdt(base);
     return fail(EPROTO, "open channel", object, g.error());
   }
-  std::atomic_thread_fence(std::memory_order_acquire);
+  (void)static_cast<Header*>(base)->magic.load(std::memory_order_acquire);  // creator's release
   return std::shared_ptr<Segment>(new Segment(object, base, size, true, *g));
 }
 
@@ -233,12 +233,13 @@ Result<std::size_t> Segment::attach(std::uint32_t role) {
 }
 
 void Segment::detach(std::size_t slot) noexcept {
-  header_->participants[slot].who.store(0, std::memory_order_release);
+  // seq_cst: a peer about to sleep either sees this or is woken by the detaching handle.
+  header_->participants[slot].who.store(0, std::memory_order_seq_cst);
 }
 
 bool Segment::any_registered(std::uint32_t role) const noexcept {
   for (const Participant& p : header_->participants) {
-    std::uint64_t who = p.who.load(std::memory_order_acquire);
+    std::uint64_t who = p.who.load(std::memory_order_seq_cst);
     if (who != 0 && who != kSlotReserved && (p.role.load(std::memory_order_relaxed) & role) != 0)
       return true;
   }

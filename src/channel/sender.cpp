@@ -114,7 +114,7 @@ Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size
   const std::uint64_t need = pad + record;
   if (tail_ + need - head_cache_ > g.capacity) {
     auto has_room = [&] {
-      head_cache_ = h.consumer.head.load(std::memory_order_acquire);
+      head_cache_ = h.consumer.head.load(std::memory_order_seq_cst);
       return tail_ + need - head_cache_ <= g.capacity;
     };
     bool room = has_room();
@@ -167,7 +167,7 @@ void Sender::finish_write(std::size_t size) {
   RecordHeader rh{static_cast<std::uint32_t>(size), detail::record_tag(write_pos_)};
   std::memcpy(ring + (write_pos_ & segment_->geometry().mask), &rh, sizeof rh);
   tail_ = write_pos_ + detail::record_size(size);
-  h.producer.tail.store(tail_, std::memory_order_release);
+  h.producer.tail.store(tail_, std::memory_order_seq_cst);  // publish; see waiting.hpp
   writing_ = false;
   if (multi_) {
     detail::give_side(h.producer.owner, h.producer_lock, lock_owner_);

@@ -18,8 +18,8 @@ int take_side(std::atomic<std::uint64_t>& owner, WaitLine& line, std::uint64_t m
               const WaitPolicy& policy, Clock::time_point deadline) noexcept {
   auto try_cas = [&] {
     std::uint64_t expected = 0;
-    return owner.load(std::memory_order_relaxed) == 0 &&
-           owner.compare_exchange_strong(expected, me, std::memory_order_acquire);
+    return owner.load(std::memory_order_seq_cst) == 0 &&
+           owner.compare_exchange_strong(expected, me, std::memory_order_seq_cst);
   };
   // The "peer" whose death ends the wait is the holder: when it is dead, take over.
   // Returns true only once the side is ours.
@@ -34,7 +34,7 @@ int take_side(std::atomic<std::uint64_t>& owner, WaitLine& line, std::uint64_t m
 
 void give_side(std::atomic<std::uint64_t>& owner, WaitLine& line, std::uint64_t me) noexcept {
   std::uint64_t expected = me;
-  owner.compare_exchange_strong(expected, 0, std::memory_order_release);
+  owner.compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
   wake_sleepers(line, 1);
 }
 
