@@ -46,7 +46,8 @@ Result<Key> Key::parse(std::string_view text) {
     return fail(EINVAL, "parse key", object, "not a number");
   // key_t is a 32-bit int; ipcs prints keys as unsigned hex, so accept the full 32-bit range.
   if (negative) {
-    if (base != 10 || v > static_cast<std::uint64_t>(std::numeric_limits<key_t>::max()) + 1)
+    if (base != 10) return fail(EINVAL, "parse key", object, "only decimal keys may be negative");
+    if (v > static_cast<std::uint64_t>(std::numeric_limits<key_t>::max()) + 1)
       return fail(ERANGE, "parse key", object);
     return Key(static_cast<key_t>(-static_cast<std::int64_t>(v)));
   }

@@ -74,7 +74,8 @@ TEST(SysvKey, ParseAcceptsNegativeDecimalAndFullUnsignedRange) {
 }
 
 TEST(SysvKey, ParseOfGarbageFailsWithEinval) {
-  for (const char* text : {"", "-", "0x", "abc", "12abc", "0x1g", "089", " 1", "1 ", "+1"}) {
+  for (const char* text :
+       {"", "-", "0x", "abc", "12abc", "0x1g", "089", " 1", "1 ", "+1", "-0x1", "-01"}) {
     auto key = Key::parse(text);
     ASSERT_FALSE(key) << "'" << text << "' parsed as " << key->value();
     EXPECT_EQ(key.error().code(), EINVAL) << "'" << text << "': " << key.error().message();
