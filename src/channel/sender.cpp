@@ -157,6 +157,10 @@ Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size
   }
   write_pos_ = tail_;
   writing_ = true;
+  // Ask for ownership of the lines the next records will use while this one is written: the
+  // consumer has them cached, and waiting for them at the store is the producer's main cost.
+  __builtin_prefetch(ring + ((offset + record + 64) & g.mask), 1);
+  __builtin_prefetch(ring + ((offset + record + 128) & g.mask), 1);
   return std::optional<std::span<std::byte>>{
       std::span<std::byte>(ring + offset + sizeof(RecordHeader), size)};
 }
