@@ -292,26 +292,41 @@ double med(int rounds, F f) {
 
 int main(int argc, char** argv) {
   int rounds = 5;
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
+  bool latency = true, throughput = true;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+      rounds = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--latency-only") == 0)
+      throughput = false;
+    else if (std::strcmp(argv[i], "--throughput-only") == 0)
+      latency = false;
+    else {
+      std::fprintf(stderr, "usage: %s [--rounds N] [--latency-only | --throughput-only]\n",
+                   argv[0]);
+      return 1;
+    }
+  }
 
   std::printf("# ipckit channel benchmark: median of %d rounds, CPUs 0 and 1\n\n", rounds);
-  std::printf("## One-way latency, 8-byte message (p50 of %d round trips / 2)\n\n", kPingPongs);
-  double spin = med(rounds, bare_spin_latency);
-  double chan_spin =
-      med(rounds, [] { return channel_latency({.mode = WaitMode::kBusyPoll}, kPingPongs); });
-  double futex = med(rounds, [] { return bare_futex_latency(20'000); });
-  double chan_block =
-      med(rounds, [] { return channel_latency({.mode = WaitMode::kBlock}, 20'000); });
-  double chan_sptb = med(rounds, [] { return channel_latency({}, kPingPongs); });
-  std::printf("| what | ns | ratio |\n|---|---|---|\n");
-  std::printf("| bare shared-memory spin ping-pong | %.0f | 1.00 |\n", spin);
-  std::printf("| channel, busy-poll | %.0f | %.2f x bare spin |\n", chan_spin, chan_spin / spin);
-  std::printf("| channel, spin-then-block, busy peer | %.0f | %.2f x bare spin |\n", chan_sptb,
-              chan_sptb / spin);
-  std::printf("| bare futex ping-pong | %.0f | 1.00 |\n", futex);
-  std::printf("| channel, block | %.0f | %.2f x bare futex |\n\n", chan_block, chan_block / futex);
-
+  if (latency) {
+    std::printf("## One-way latency, 8-byte message (p50 of %d round trips / 2)\n\n", kPingPongs);
+    double spin = med(rounds, bare_spin_latency);
+    double chan_spin =
+        med(rounds, [] { return channel_latency({.mode = WaitMode::kBusyPoll}, kPingPongs); });
+    double futex = med(rounds, [] { return bare_futex_latency(20'000); });
+    double chan_block =
+        med(rounds, [] { return channel_latency({.mode = WaitMode::kBlock}, 20'000); });
+    double chan_sptb = med(rounds, [] { return channel_latency({}, kPingPongs); });
+    std::printf("| what | ns | ratio |\n|---|---|---|\n");
+    std::printf("| bare shared-memory spin ping-pong | %.0f | 1.00 |\n", spin);
+    std::printf("| channel, busy-poll | %.0f | %.2f x bare spin |\n", chan_spin, chan_spin / spin);
+    std::printf("| channel, spin-then-block, busy peer | %.0f | %.2f x bare spin |\n", chan_sptb,
+                chan_sptb / spin);
+    std::printf("| bare futex ping-pong | %.0f | 1.00 |\n", futex);
+    std::printf("| channel, block | %.0f | %.2f x bare futex |\n\n", chan_block,
+                chan_block / futex);
+  }
+  if (!throughput) return 0;
   std::printf("## Throughput, one direction\n\n| what | rate | ratio |\n|---|---|---|\n");
   const std::size_t small = 2'000'000;
   double pipe64 = med(rounds, [&] { return pipe_throughput(64, small); });
