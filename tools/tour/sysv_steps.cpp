@@ -32,176 +32,16 @@
 #include "ipckit/sysv/sem_lock.hpp"
 #include "ipckit/sysv/semaphore_set.hpp"
 #include "ipckit/sysv/shared_memory.hpp"
+#include "tour/line_experiment.hpp"
+#include "tour/support.hpp"
 #include "tour/tour.hpp"
 
 namespace ipckit::tour {
 namespace {
 
 using namespace ipckit::sysv;
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 
 constexpr std::size_t kSegSize = 4096;  // the article's SEG_SIZE
-
-// Runs `f` when the scope ends, whichever way it ends.
-template <class F>
-class ScopeExit {
- public:
-  explicit ScopeExit(F f) : f_(std::move(f)) {}
-  ~ScopeExit() { f_(); }
-  ScopeExit(const ScopeExit&) = delete;
-  ScopeExit& operator=(const ScopeExit&) = delete;
-
- private:
-  F f_;
-};
-
-// Records a failed check naming the error, and returns false for the step to return.
-bool failed(Tour& t, std::string_view what, const Error& e) {
-  t.check(false, fmt::format("{}: {}", what, e.message()));
-  return false;
-}
-
-// An observed value printed under a t.show() line, e.g. a row of an ipcs-like table.
-void output(std::string_view line) {
-  fmt::print("      {}\n", line);
-}
-
-// A forked child process. The destructor kills and reaps it if it is still running, so no step
-// leaves a process behind.
-class Child {
- public:
-  // fork(2): runs `fn` in the child, which exits with its return value (99 if it throws). Stdio
-  // buffers are flushed first so that nothing is printed twice. Returns false if fork failed.
-  template <class F>
-  bool start(F fn) {
-    std::fflush(stdout);
-    std::fflush(stderr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int rc = 99;
-      try {
-        rc = fn();
-      } catch (...) {
-      }
-      ::_exit(rc);  // no atexit handlers, no destructors of the parent's objects
-    }
-    return pid_ > 0;
-  }
-
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      (void)wait();
-    }
-  }
-  Child() = default;
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  [[nodiscard]] pid_t pid() const { return pid_; }
-
-  // waitpid(WNOHANG): true once the child has exited (its status is then in status()).
-  bool exited() {
-    if (pid_ <= 0) return true;
-    int st = 0;
-    pid_t r = ::waitpid(pid_, &st, WNOHANG);
-    if (r == pid_ || (r < 0 && errno != EINTR)) {
-      status_ = r == pid_ ? st : -1;
-      pid_ = -1;
-      return true;
-    }
-    return false;
-  }
-
-  // waitpid: blocks until the child has exited. Returns its exit code, or -1 if it was killed
-  // by a signal (or could not be waited for).
-  int wait() {
-    while (pid_ > 0) {
-      int st = 0;
-      pid_t r = ::waitpid(pid_, &st, 0);
-      if (r < 0 && errno == EINTR) continue;
-      status_ = r == pid_ ? st : -1;
-      pid_ = -1;
-    }
-    return exit_code();
-  }
-
-  // Kills the child if it has not exited within `limit`; then as wait().
-  int wait_for(milliseconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (!exited() && Clock::now() < deadline)
-      ::usleep(1000);
-    if (pid_ > 0) ::kill(pid_, SIGKILL);
-    return wait();
-  }
-
-  [[nodiscard]] int exit_code() const {
-    return status_ >= 0 && WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int status_ = -1;
-};
-
-// A pipe whose ends close when it goes away. Carries a child's findings back to the tour.
-class Pipe {
- public:
-  Pipe() {
-    if (::pipe2(fds_, O_CLOEXEC) != 0) fds_[0] = fds_[1] = -1;
-  }
-  ~Pipe() {
-    close_read();
-    close_write();
-  }
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-
-  [[nodiscard]] bool ok() const { return fds_[0] >= 0; }
-  void close_read() { close_fd(fds_[0]); }
-  void close_write() { close_fd(fds_[1]); }
-
-  // Writes all of `text`; returns false on error.
-  bool put(std::string_view text) {
-    while (!text.empty()) {
-      ssize_t n = ::write(fds_[1], text.data(), text.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      text.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  // Reads until end of file (every writer closed its end).
-  std::string get_all() {
-    std::string out;
-    char buf[256];
-    for (;;) {
-      ssize_t n = ::read(fds_[0], buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    return out;
-  }
-
- private:
-  static void close_fd(int& fd) {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-  int fds_[2];
-};
-
-std::uint32_t fnv1a(std::string_view s) {
-  std::uint32_t h = 2166136261u;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 16777619u;
-  }
-  return h;
-}
 
 // Creates a kSegSize segment (mode 0600) under a key derived from the run's unique name, so that
 // an unrelated process could find it by key as the article's shmread does. Tries other keys when
@@ -355,39 +195,6 @@ bool shared_memory_step(Tour& t) {
 constexpr std::uint32_t kLines = 20000;      // lines the writer tries to copy
 constexpr milliseconds kWriterBudget{1000};  // the writer stops early after this
 constexpr milliseconds kHardLimit{5000};     // the step gives up after this
-constexpr std::string_view kPhrase =         // the lines' text, cut to many lengths
-    "the quick brown fox jumps over the lazy dog while the scheduler looks the other way";
-
-// Line i of the experiment: "000042 the quick brown... #1a2b3c4d", of varying length, ending in
-// a checksum (FNV-1a) of everything before " #".
-std::string make_line(std::uint32_t i) {
-  std::string line = fmt::format("{:06} {}", i, kPhrase.substr(0, 10 + (i * 37) % 60));
-  line += fmt::format(" #{:08x}", fnv1a(line));
-  return line;
-}
-
-// What the reader makes of one read: nothing yet, a torn line, or intact line `number`.
-struct ReadResult {
-  enum Kind { kEmpty, kTorn, kIntact } kind;
-  std::uint32_t number = 0;
-};
-
-ReadResult classify(std::string_view s) {
-  if (s.empty()) return {ReadResult::kEmpty};
-  const std::size_t hash = s.rfind(" #");
-  if (hash == std::string_view::npos || hash < 6 || s.size() - hash != 10) {
-    return {ReadResult::kTorn};
-  }
-  std::uint32_t sum = 0;
-  auto [sum_end, sum_ec] = std::from_chars(s.data() + hash + 2, s.data() + s.size(), sum, 16);
-  if (sum_ec != std::errc() || sum_end != s.data() + s.size() || sum != fnv1a(s.substr(0, hash))) {
-    return {ReadResult::kTorn};
-  }
-  std::uint32_t number = 0;
-  auto [num_end, num_ec] = std::from_chars(s.data(), s.data() + 6, number);
-  if (num_ec != std::errc() || num_end != s.data() + 6) return {ReadResult::kTorn};
-  return {ReadResult::kIntact, number};
-}
 
 // Copies the NUL-terminated text at `src` (at most `size` bytes) into `out`, one byte at a time
 // as printf("%s") does. Safety: `src` maps at least `size` bytes; another process may be
