@@ -77,12 +77,12 @@ struct Header {
   std::uint64_t created_unix_ns;  // CLOCK_REALTIME at creation
   std::uint64_t reserved0;
 
-  ProducerLine producer;   // offset 128
-  ConsumerLine consumer;   // offset 256
-  WaitLine data;           // offset 384: consumers wait here for data
-  WaitLine space;          // offset 512: producers wait here for space
-  WaitLine producer_lock;  // offset 640: producers wait here for the producer lock
-  WaitLine consumer_lock;  // offset 768: consumers wait here for the consumer lock
+  ProducerLine producer;    // offset 128
+  ConsumerLine consumer;    // offset 256
+  WaitLine data;            // offset 384: consumers wait here for data
+  WaitLine space;           // offset 512: producers wait here for space
+  WaitLine producer_lock;   // offset 640: producers wait here for the producer lock
+  WaitLine consumer_lock;   // offset 768: consumers wait here for the consumer lock
   AttachCounters attaches;  // offset 896
   Participant participants[kMaxParticipants];  // offset 1024
 };

@@ -51,7 +51,8 @@ std::int64_t check_message(std::span<const std::byte> m) {
   std::uint32_t actual = 0;
   for (std::size_t i = 12; i < m.size(); ++i)
     actual = actual * 16777619u ^ static_cast<std::uint8_t>(m[i]);
-  return actual == sum && m.size() == make_message(seq).size() ? static_cast<std::int64_t>(seq) : std::int64_t{-1};
+  return actual == sum && m.size() == make_message(seq).size() ? static_cast<std::int64_t>(seq)
+                                                               : std::int64_t{-1};
 }
 
 void kill_and_reap(pid_t pid) {

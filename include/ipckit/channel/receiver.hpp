@@ -74,7 +74,7 @@ class Receiver {
   std::uint32_t peek_length_ = 0;
   bool saw_producer_ = false;
   std::uint32_t peer_attaches_ = 0;  // the peer side's attach counter when we attached
-  std::uint64_t lock_owner_ = 0;  // kMulti: our thread identity while we hold the consumer lock
+  std::uint64_t lock_owner_ = 0;     // kMulti: our thread identity while we hold the consumer lock
 };
 
 }  // namespace ipckit::channel

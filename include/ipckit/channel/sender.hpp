@@ -94,7 +94,7 @@ class Sender {
   std::uint64_t write_pos_ = 0;   // position of the open reservation's record
   bool saw_consumer_ = false;
   std::uint32_t peer_attaches_ = 0;  // the peer side's attach counter when we attached
-  std::uint64_t lock_owner_ = 0;  // kMulti: our thread identity while we hold the producer lock
+  std::uint64_t lock_owner_ = 0;     // kMulti: our thread identity while we hold the producer lock
 };
 
 }  // namespace ipckit::channel
