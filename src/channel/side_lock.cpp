@@ -1,5 +1,7 @@
 #include "channel/side_lock.hpp"
 
+#include <sched.h>
+
 #include "channel/segment.hpp"
 
 namespace ipckit::channel::detail {
@@ -28,6 +30,19 @@ int take_side(std::atomic<std::uint64_t>& owner, WaitLine& line, std::uint64_t m
     if (current == 0 || is_alive(ProcessIdentity::unpack(current))) return false;
     return owner.compare_exchange_strong(current, me, std::memory_order_acquire);
   };
+  // The lock is held for one message copy, tens of nanoseconds, unless its holder was preempted
+  // mid-copy. Spin briefly for the first case; for the second, spinning only burns the CPU the
+  // holder needs when both share a core, so give it away a few times before sleeping.
+  if (policy.mode != WaitMode::kBlock) {
+    for (int i = 0; i < 128; ++i) {
+      if (try_cas()) return 0;
+      cpu_relax();
+    }
+    for (int i = 0; i < 16; ++i) {
+      if (try_cas()) return 0;
+      ::sched_yield();
+    }
+  }
   int rc = wait_until(line, policy, deadline, try_cas, took_from_dead_holder, [] { return false; });
   return rc == EPIPE ? 0 : rc;
 }
