@@ -50,10 +50,12 @@ struct alignas(128) ConsumerLine {
   std::atomic<std::uint64_t> head;   // first byte not yet released by the consumer
   std::atomic<std::uint64_t> owner;  // single consumer: the consumer; multi: the lock holder
 };
-// A futex word and the count of processes that may sleep on it.
+// A futex word, the count of processes that may sleep on it, and whether one of them still
+// needs a FUTEX_WAKE (so a burst of publications makes one wake-up call, not one each).
 struct alignas(128) WaitLine {
   std::atomic<std::uint32_t> seq;       // bumped before every FUTEX_WAKE
   std::atomic<std::uint32_t> sleepers;  // processes registered to sleep on `seq`
+  std::atomic<std::uint32_t> armed;     // 1: a sleeper is about to sleep and must be woken
 };
 
 // Bumped by every Sender / Receiver attach, so a peer that attached and left between two looks

@@ -50,7 +50,7 @@ int take_side(std::atomic<std::uint64_t>& owner, WaitLine& line, std::uint64_t m
 void give_side(std::atomic<std::uint64_t>& owner, WaitLine& line, std::uint64_t me) noexcept {
   std::uint64_t expected = me;
   owner.compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
-  wake_sleepers(line, 1);
+  wake_sleepers(line);
 }
 
 }  // namespace ipckit::channel::detail

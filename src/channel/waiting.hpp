@@ -2,12 +2,16 @@
 // by a deadline, and with a periodic check that the peer still lives. Internal.
 //
 // Protocol (see docs/channel-format.md, "Waiting"):
-//   waiter: sleepers += 1; loop { s = seq; if ready(): break; futex_wait(seq, s) }; -= 1
-//   waker:  publish; if sleepers != 0: seq += 1; futex_wake(seq)
-// The publishing store, the sleeper increment, the sleeper load and the loads inside ready() are
-// all seq_cst: in their single total order either the waker sees the sleeper, or the sleeper sees
-// the publication, so no wake-up is lost. (seq_cst operations rather than fences: ThreadSanitizer
-// does not model fences. On x86 a seq_cst load is a plain load; the store is one xchg.)
+//   waiter: sleepers += 1; loop { armed = 1; s = seq; if ready(): break; futex_wait(seq, s) };
+//           sleepers -= 1
+//   waker:  publish; if sleepers != 0 and exchange(armed, 0) == 1: seq += 1; futex_wake(seq, all)
+// Every one of these operations is seq_cst. In their single total order, a waker that finds
+// `armed` already cleared was preceded by another waker whose wake-up the sleeper has not yet
+// consumed (its futex_wait returns at once, as `seq` moved), or the sleeper arms again after the
+// publication and then sees it in ready(): no wake-up is lost, and a burst of publications to a
+// sleeping peer costs one FUTEX_WAKE instead of one each. All sleepers are woken, so several
+// sleepers sharing one `armed` flag cannot strand each other. (seq_cst operations rather than
+// fences: ThreadSanitizer does not model fences. On x86 a seq_cst load is a plain load.)
 #pragma once
 
 #include <atomic>
@@ -33,11 +37,13 @@ inline constexpr std::chrono::milliseconds kLivenessInterval{100};
   return now + std::chrono::duration_cast<Clock::duration>(timeout);
 }
 
-// Wakes the sleepers of `line`, if any. Call right after publishing with a seq_cst store.
-inline void wake_sleepers(WaitLine& line, int count = INT_MAX) noexcept {
-  if (line.sleepers.load(std::memory_order_seq_cst) != 0) {
-    line.seq.fetch_add(1, std::memory_order_release);
-    futex_wake(line.seq, count);
+// Wakes the sleepers of `line`, if any still need it. Call right after publishing with a
+// seq_cst store. Costs one load when nobody sleeps.
+inline void wake_sleepers(WaitLine& line) noexcept {
+  if (line.sleepers.load(std::memory_order_seq_cst) != 0 &&
+      line.armed.exchange(0, std::memory_order_seq_cst) != 0) {
+    line.seq.fetch_add(1, std::memory_order_seq_cst);
+    futex_wake(line.seq, INT_MAX);
   }
 }
 
@@ -74,7 +80,8 @@ int wait_until(WaitLine& line, const WaitPolicy& policy, Clock::time_point deadl
   auto next_check = Clock::now() + kLivenessInterval;
   int result = 0;
   for (;;) {
-    std::uint32_t seq = line.seq.load(std::memory_order_acquire);
+    line.armed.store(1, std::memory_order_seq_cst);
+    std::uint32_t seq = line.seq.load(std::memory_order_seq_cst);
     if (ready()) break;
     auto now = Clock::now();
     if (now >= deadline) {

@@ -47,7 +47,7 @@ void ReaderState::drop_pin_locked(std::uint32_t index) noexcept {
   // Release: our reads of the buffer happen before the writer, seeing the bit clear, rewrites it.
   // seq_cst: the wait protocol (channel/waiting.hpp) needs it before the sleeper check.
   region->slot(slot).pins.fetch_and(~(std::uint64_t{1} << index), std::memory_order_seq_cst);
-  channel::detail::wake_sleepers(region->header().space, 1);
+  channel::detail::wake_sleepers(region->header().space);
 }
 
 }  // namespace detail

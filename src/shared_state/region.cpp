@@ -186,7 +186,7 @@ void Region::release_slot(std::size_t i) noexcept {
   // seq_cst: the writer's wait protocol requires it of the store that precedes a wake-up.
   slots_[i].pins.store(0, std::memory_order_seq_cst);
   slots_[i].who.store(0, std::memory_order_seq_cst);
-  channel::detail::wake_sleepers(header_->space, INT_MAX);
+  channel::detail::wake_sleepers(header_->space);
 }
 
 std::uint64_t Region::pinned_mask() const noexcept {

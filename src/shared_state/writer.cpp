@@ -192,7 +192,7 @@ Result<std::uint64_t> Draft::commit() && {
   auto& h = st->region->header();
   // seq_cst, not just release: it must be ordered before the pin scan of our next begin().
   h.published.word.store(detail::pack_published(version_, index_), std::memory_order_seq_cst);
-  channel::detail::wake_sleepers(h.updates, INT_MAX);
+  channel::detail::wake_sleepers(h.updates);
   return version_;
 }
 
