@@ -130,6 +130,12 @@ Result<ChannelInfo> Channel::inspect(std::string_view name) {
   return read_info(**segment);
 }
 
+Result<ChannelInfo> Channel::inspect(sysv::Key key) {
+  auto segment = Segment::open(key);
+  if (!segment) return std::unexpected(segment.error());
+  return read_info(**segment);
+}
+
 ChannelInfo Channel::info() const {
   return read_info(*segment_);
 }

@@ -63,6 +63,10 @@ struct alignas(128) WaitLine {
 struct alignas(128) AttachCounters {
   std::atomic<std::uint32_t> producers;
   std::atomic<std::uint32_t> consumers;
+  // Bumped by whoever frees the slot of a producer (consumer) found dead: tells a receiver whose
+  // stream ended that it ended because a producer died, not because it finished.
+  std::atomic<std::uint32_t> producer_deaths;
+  std::atomic<std::uint32_t> consumer_deaths;
 };
 
 struct Header {

@@ -19,9 +19,12 @@ Receiver::Receiver(std::shared_ptr<detail::Segment> segment, std::size_t slot, W
   multi_ = (segment_->geometry().flags & detail::kFlagMultiConsumer) != 0;
   head_ = h.consumer.head.load(std::memory_order_acquire);
   tail_cache_ = head_;
+  // Counter first, registrations second: a peer that registers in between is seen by one of the
+  // two (it registers before it bumps the counter).
+  peer_attaches_ = h.attaches.producers.load(std::memory_order_seq_cst);
   saw_producer_ = segment_->any_registered(kRoleProducer);
-  peer_attaches_ = h.attaches.producers.load(std::memory_order_acquire);
-  h.attaches.consumers.fetch_add(1, std::memory_order_acq_rel);
+  h.attaches.consumers.fetch_add(1, std::memory_order_seq_cst);
+  producer_deaths_ = h.attaches.producer_deaths.load(std::memory_order_seq_cst);
 }
 
 Receiver::Receiver(Receiver&& other) noexcept
@@ -37,6 +40,7 @@ Receiver::Receiver(Receiver&& other) noexcept
       peek_length_(other.peek_length_),
       saw_producer_(other.saw_producer_),
       peer_attaches_(other.peer_attaches_),
+      producer_deaths_(other.producer_deaths_),
       lock_owner_(std::exchange(other.lock_owner_, 0)) {}
 
 Receiver& Receiver::operator=(Receiver&& other) noexcept {
@@ -54,6 +58,7 @@ Receiver& Receiver::operator=(Receiver&& other) noexcept {
     peek_length_ = other.peek_length_;
     saw_producer_ = other.saw_producer_;
     peer_attaches_ = other.peer_attaches_;
+    producer_deaths_ = other.producer_deaths_;
     lock_owner_ = std::exchange(other.lock_owner_, 0);
   }
   return *this;
@@ -136,10 +141,16 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
         };
         int rc =
             detail::wait_until(h.data, policy_, deadline, has_data, producers_dead, producers_left);
+        if (rc == EPIPE &&
+            h.attaches.producer_deaths.load(std::memory_order_seq_cst) != producer_deaths_) {
+          unpeek();
+          return fail(ECONNRESET, "recv", segment_->name(),
+                      "a producer died: the stream may be incomplete");
+        }
         if (rc != 0) {
           unpeek();
           return fail(rc, "recv", segment_->name(),
-                      rc == EPIPE ? "the channel is empty and no producer is left" : "");
+                      rc == EPIPE ? "the channel is empty and every producer has left" : "");
         }
       }
     }

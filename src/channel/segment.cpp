@@ -251,10 +251,14 @@ bool Segment::any_alive(std::uint32_t role) const noexcept {
   for (Participant& p : header_->participants) {
     std::uint64_t who = p.who.load(std::memory_order_acquire);
     if (who == 0 || who == kSlotReserved) continue;
+    const std::uint32_t slot_role = p.role.load(std::memory_order_relaxed);
     if (is_alive(ProcessIdentity::unpack(who))) {
-      if ((p.role.load(std::memory_order_relaxed) & role) != 0) found = true;
-    } else {
-      p.who.compare_exchange_strong(who, 0, std::memory_order_acq_rel);
+      if ((slot_role & role) != 0) found = true;
+    } else if (p.who.compare_exchange_strong(who, 0, std::memory_order_acq_rel)) {
+      if ((slot_role & kRoleProducer) != 0)
+        header_->attaches.producer_deaths.fetch_add(1, std::memory_order_seq_cst);
+      if ((slot_role & kRoleConsumer) != 0)
+        header_->attaches.consumer_deaths.fetch_add(1, std::memory_order_seq_cst);
     }
   }
   return found;

@@ -20,9 +20,11 @@ Sender::Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitP
   multi_ = (segment_->geometry().flags & detail::kFlagMultiProducer) != 0;
   tail_ = h.producer.tail.load(std::memory_order_acquire);
   head_cache_ = h.consumer.head.load(std::memory_order_acquire);
+  // Counter first, registrations second: a peer that registers in between is seen by one of the
+  // two (it registers before it bumps the counter).
+  peer_attaches_ = h.attaches.consumers.load(std::memory_order_seq_cst);
   saw_consumer_ = segment_->any_registered(kRoleConsumer);
-  peer_attaches_ = h.attaches.consumers.load(std::memory_order_acquire);
-  h.attaches.producers.fetch_add(1, std::memory_order_acq_rel);
+  h.attaches.producers.fetch_add(1, std::memory_order_seq_cst);
 }
 
 Sender::Sender(Sender&& other) noexcept

@@ -359,6 +359,10 @@ TEST(Channel, SysvKeyChannelWorksAndUnlinks) {
   auto tx = c->sender();
   auto rx = opened->receiver();
   ASSERT_TRUE(tx->send("via System V"));
+  auto info = Channel::inspect(key);
+  ASSERT_TRUE(info) << info.error().message();
+  EXPECT_EQ(info->capacity, 8192u);
+  EXPECT_EQ(info->used(), 24u);
   std::vector<std::byte> got;
   ASSERT_TRUE(rx->recv(got));
   EXPECT_EQ(string_of(got), "via System V");

@@ -17,7 +17,7 @@ pids=()
 cleanup() {
   # (in braces: the shell's "Killed" job reports go to /dev/null too)
   { for pid in "${pids[@]}"; do kill -9 "$pid" || true; done; wait || true; } 2>/dev/null
-  for chan in "$prefix"-{a,b,perm,dead,closed,idle,size,json,busy,long}; do
+  for chan in "$prefix"-{a,b,perm,dead,deadsend,closed,idle,size,json,busy,long}; do
     "$IPCKIT" chan rm "$chan" >/dev/null 2>&1 || true
   done
   rm -f "/dev/shm/$prefix-foreign"
@@ -139,6 +139,30 @@ waited_ms=$((($(date +%s%N) - killed_at) / 1000000))
 grep -q "^ipckit: chan send: send($chan): the channel is full and no consumer is left$" \
   "$work/dead.err" || fail "chan send to a dead receiver said: $(cat "$work/dead.err")"
 echo "ok: chan send -> 3 within $waited_ms ms of the receiver's SIGKILL: $(cat "$work/dead.err")"
+"$IPCKIT" chan rm "$chan"
+
+# --- Dead peer: the sender is killed mid-stream: the receiver must not call that end of stream --
+chan=$prefix-deadsend
+"$IPCKIT" chan create "$chan" --capacity 64K
+(
+  rc=0
+  timeout 30 "$IPCKIT" chan recv "$chan" >/dev/null 2>"$work/deadsend.err" || rc=$?
+  echo "$rc" >"$work/deadsend.rc"
+) &
+pids+=($!)
+recv_job=$!
+wait_for "$chan" consumer
+"$IPCKIT" chan send "$chan" </dev/zero 2>/dev/null &
+pids+=($!)
+sender=$!
+wait_for "$chan" producer
+{ kill -9 "$sender" && wait "$sender"; } 2>/dev/null || true
+wait "$recv_job" || true
+rc=$(cat "$work/deadsend.rc")
+[ "$rc" -eq 3 ] || fail "chan recv after its sender was killed exited $rc, expected 3: $(cat "$work/deadsend.err")"
+grep -q "^ipckit: chan recv: recv($chan): a producer died: the stream may be incomplete$" \
+  "$work/deadsend.err" || fail "chan recv after its sender was killed said: $(cat "$work/deadsend.err")"
+echo "ok: chan recv -> 3 when its sender is killed mid-stream: $(cat "$work/deadsend.err")"
 "$IPCKIT" chan rm "$chan"
 
 # --- A closed output: recv's stdout is a pipe nobody reads --------------------------------------

@@ -133,7 +133,7 @@ bool channel_crash_step(Tour& t) {
   for (;;) {
     auto r = rx->recv(msg, std::chrono::seconds(2));
     if (!r) {
-      t.check(r.error().code() == EPIPE,
+      t.check(r.error().code() == ECONNRESET,
               fmt::format("the reader was told the writer died: \"{}\"", r.error().message()));
       break;
     }

@@ -15,7 +15,8 @@
 // Crash safety: a producer that dies mid-message never exposes it, and the space is reused. A
 // consumer that dies before releasing a message leaves it in the ring: the next receiver gets it
 // again (at-least-once for the message being processed at the crash, exactly-once otherwise). A
-// process blocked on a peer that died is woken within 100 ms and told (EPIPE).
+// process blocked on a peer that died is woken within 100 ms and told (EPIPE for a sender;
+// ECONNRESET for a receiver, whose EPIPE means a clean end of stream).
 //
 // Lifetime: the segment outlives every process until Channel::unlink (or IPC_RMID) removes it;
 // processes that have it mapped keep using it after that.
@@ -92,6 +93,7 @@ class Channel {
 
   // Reads a channel's header without registering as a participant.
   [[nodiscard]] static Result<ChannelInfo> inspect(std::string_view name);
+  [[nodiscard]] static Result<ChannelInfo> inspect(sysv::Key key);
 
   // Attaches a producer. With Producers::kSingle it takes the producer side for the Sender's
   // lifetime: a second live Sender fails with EBUSY; a dead one's side is taken over.

@@ -32,7 +32,9 @@ class Receiver {
   // Copies the next message into `buffer` and releases it; returns its size. Waits up to
   // `timeout`. Errors: EMSGSIZE (the message is larger than `buffer`; it stays in the ring and
   // the error's detail says its size), ETIMEDOUT, EPIPE (the ring is empty and every producer
-  // that was attached has died or left: end of stream), EBADMSG (corrupted record).
+  // that was attached has left: end of stream), ECONNRESET (the ring is empty, no producer is
+  // left, and one of them died while this Receiver was attached: the stream may be cut short),
+  // EBADMSG (corrupted record).
   [[nodiscard]] Result<std::size_t> recv(std::span<std::byte> buffer, Timeout timeout = kForever);
   // The same, into a vector resized to the message.
   [[nodiscard]] Result<void> recv(std::vector<std::byte>& message, Timeout timeout = kForever);
@@ -73,8 +75,9 @@ class Receiver {
   std::uint64_t peek_offset_ = 0;  // ring offset of the peeked payload
   std::uint32_t peek_length_ = 0;
   bool saw_producer_ = false;
-  std::uint32_t peer_attaches_ = 0;  // the peer side's attach counter when we attached
-  std::uint64_t lock_owner_ = 0;     // kMulti: our thread identity while we hold the consumer lock
+  std::uint32_t peer_attaches_ = 0;    // the peer side's attach counter when we attached
+  std::uint32_t producer_deaths_ = 0;  // producers found dead, when we attached
+  std::uint64_t lock_owner_ = 0;  // kMulti: our thread identity while we hold the consumer lock
 };
 
 }  // namespace ipckit::channel
