@@ -17,6 +17,13 @@ list_objects() {
   fi
   if [ -d /dev/mqueue ] && mountpoint -q /dev/mqueue; then
     find /dev/mqueue -mindepth 1 -maxdepth 1 -printf 'mqueue %f\n'
+  elif [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+    # No mqueue filesystem mounted here: mount one in a private mount namespace (it still shows
+    # this IPC namespace's queues) so leaked POSIX message queues are not invisible.
+    unshare --mount --propagation private sh -c '
+      d=$(mktemp -d) && mount -t mqueue none "$d" &&
+        find "$d" -mindepth 1 -maxdepth 1 -printf "mqueue %f\n"
+      umount "$d" 2>/dev/null; rmdir "$d"'
   fi
   find /tmp -maxdepth 2 -type s -printf 'socket %p\n' 2>/dev/null || true
 }
