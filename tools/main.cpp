@@ -4,13 +4,35 @@
 #include <algorithm>
 #include <csignal>
 #include <map>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "ipcs/drop_in.hpp"
+
+namespace {
+
+std::string_view basename_of(const char* path) {
+  std::string_view p = path != nullptr ? path : "";
+  const auto slash = p.rfind('/');
+  return slash == std::string_view::npos ? p : p.substr(slash + 1);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace ipckit::cli;
+  // The util-linux drop-ins (ipcs, ipcmk, ipcrm, lsipc) parse their own argv with getopt_long,
+  // never CLI11: run through a link named after the tool ("ipcs -m"), or as "ipckit ipcs -m".
+  const std::string_view invoked_as = argc > 0 ? basename_of(argv[0]) : "";
+  if (const DropIn* d = find_drop_in(invoked_as)) return run_drop_in(*d, argc, argv);
+  if (argc > 1) {
+    if (const DropIn* d = find_drop_in(argv[1])) return run_drop_in(*d, argc - 1, argv + 1);
+  }
+
   set_program_name(argc > 0 ? argv[0] : "ipckit");
   // A closed stdout must surface as EPIPE from write(), not kill us silently.
   std::signal(SIGPIPE, SIG_IGN);
@@ -30,8 +52,29 @@ int main(int argc, char** argv) {
     if (subs.size() > before) runners[subs.back()] = std::move(run);
   }
 
+  // A util-linux name with no drop-in (lsipc until it exists): run the CLI11 subcommand of that
+  // name if there is one, as if invoked as "ipckit lsipc ...", else say so and exit 2.
+  std::vector<std::string> as_subcommand;  // "lsipc ARGS...", reversed as CLI11's parse() wants
+  if (is_util_linux_name(invoked_as)) {
+    bool registered = false;
+    for (auto* sub : app.get_subcommands({}))
+      registered = registered || sub->get_name() == invoked_as;
+    if (!registered) {
+      fmt::print(stderr, "{}: not implemented yet\n", invoked_as);
+      return kExitUnsupported;
+    }
+    for (int i = argc - 1; i >= 1; --i)
+      as_subcommand.emplace_back(argv[i]);
+    as_subcommand.emplace_back(invoked_as);
+    set_program_name("ipckit");
+  }
+
   try {
-    app.parse(argc, argv);
+    if (!as_subcommand.empty()) {
+      app.parse(as_subcommand);
+    } else {
+      app.parse(argc, argv);
+    }
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
