@@ -1,0 +1,292 @@
+#include "ipckit/inspect/ipc_listing.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "core/syscall.hpp"
+#include "inspect/proc_file.hpp"
+#include "inspect/proc_holders.hpp"
+#include "ipckit/channel.hpp"
+#include "ipckit/inspect/sysv_objects.hpp"
+#include "ipckit/posix/mqueue.hpp"
+
+namespace ipckit::inspect {
+
+namespace {
+
+constexpr std::array<std::string_view, kObjectTypeCount> kTypeNames = {
+    "sysv-shm", "sysv-sem", "sysv-msg", "posix-shm", "posix-sem",
+    "mqueue",   "unix",     "fifo",     "channel"};
+
+constexpr std::uint64_t kChannelMagic = 0x3148434b43504949ull;  // docs/channel-format.md
+constexpr const char* kShmDir = "/dev/shm";
+
+using detail::DevIno;
+using detail::ProcScan;
+
+void attach_holders(IpcObject& o, const std::vector<pid_t>* pids, const ProcScan& scan) {
+  if (pids == nullptr) return;
+  for (pid_t pid : *pids) {
+    if (std::any_of(o.holders.begin(), o.holders.end(),
+                    [pid](const Holder& h) { return h.pid == pid; }))
+      continue;
+    const auto it = scan.commands.find(pid);
+    o.holders.push_back({pid, it == scan.commands.end() ? std::string() : it->second});
+  }
+  std::sort(o.holders.begin(), o.holders.end(),
+            [](const Holder& a, const Holder& b) { return a.pid < b.pid; });
+}
+
+template <class Map, class Key>
+const std::vector<pid_t>* find_pids(const Map& map, const Key& key) {
+  const auto it = map.find(key);
+  return it == map.end() ? nullptr : &it->second;
+}
+
+void add_sysv(TypeSet types, const ProcScan& scan, Listing& out) {
+  if (types.has(ObjectType::kSysvShm)) {
+    if (auto shm = list_shm()) {
+      for (const auto& s : *shm) {
+        IpcObject o;
+        o.type = ObjectType::kSysvShm;
+        o.id = s.id.value;
+        o.key = s.key.value();
+        o.uid = s.perm.uid;
+        o.perms = s.perm.mode & kModePermissionBits;
+        o.size = s.size;
+        o.rss = s.rss;
+        o.swap = s.swap;
+        o.nattch = s.nattch;
+        o.cpid = s.cpid;
+        o.lpid = s.lpid;
+        attach_holders(o, find_pids(scan.sysv_shm, s.id.value), scan);
+        out.objects.push_back(std::move(o));
+      }
+    } else {
+      out.warnings.push_back(shm.error());
+    }
+  }
+  if (types.has(ObjectType::kSysvSem)) {
+    if (auto sem = list_sem()) {
+      for (const auto& s : *sem) {
+        IpcObject o;
+        o.type = ObjectType::kSysvSem;
+        o.id = s.id.value;
+        o.key = s.key.value();
+        o.uid = s.perm.uid;
+        o.perms = s.perm.mode & kModePermissionBits;
+        o.nsems = s.nsems;
+        out.objects.push_back(std::move(o));
+      }
+    } else {
+      out.warnings.push_back(sem.error());
+    }
+  }
+  if (types.has(ObjectType::kSysvMsg)) {
+    if (auto msg = list_msg()) {
+      for (const auto& m : *msg) {
+        IpcObject o;
+        o.type = ObjectType::kSysvMsg;
+        o.id = m.id.value;
+        o.key = m.key.value();
+        o.uid = m.perm.uid;
+        o.perms = m.perm.mode & kModePermissionBits;
+        o.size = m.cbytes;
+        o.messages = m.qnum;
+        out.objects.push_back(std::move(o));
+      }
+    } else {
+      out.warnings.push_back(msg.error());
+    }
+  }
+}
+
+// Whether the file starts with the channel magic. Unreadable files are not channels.
+bool has_channel_magic(const std::string& path) {
+  const int fd = ipckit::detail::retry_eintr(
+      [&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); });
+  if (fd < 0) return false;
+  std::uint64_t magic = 0;
+  const ssize_t n = ::pread(fd, &magic, sizeof magic, 0);
+  ::close(fd);
+  return n == static_cast<ssize_t>(sizeof magic) && magic == kChannelMagic;
+}
+
+void fill_channel(IpcObject& o, const std::string& file, Listing& out) {
+  auto info = Channel::inspect(file);
+  if (!info) {
+    out.warnings.push_back(info.error());
+    return;
+  }
+  o.capacity = info->capacity;
+  o.used = info->used();
+  o.cpid = info->creator_pid;
+  o.stale = info->stale();
+  o.attached = static_cast<std::uint64_t>(
+      std::count_if(info->participants.begin(), info->participants.end(),
+                    [](const channel::ParticipantInfo& p) { return p.alive; }));
+}
+
+void add_dev_shm(TypeSet types, const ProcScan& scan, Listing& out) {
+  const bool want_shm = types.has(ObjectType::kPosixShm);
+  const bool want_sem = types.has(ObjectType::kPosixSem);
+  const bool want_channel = types.has(ObjectType::kChannel);
+  if (!want_shm && !want_sem && !want_channel) return;
+  DIR* d = ::opendir(kShmDir);
+  if (d == nullptr) {
+    out.warnings.push_back(Error(errno, "opendir", kShmDir));
+    return;
+  }
+  std::vector<IpcObject> found;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string file = e->d_name;
+    if (file == "." || file == "..") continue;
+    const std::string path = std::string(kShmDir) + "/" + file;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    IpcObject o;
+    const bool sem = file.starts_with("sem.");
+    if (sem) {
+      o.type = ObjectType::kPosixSem;
+      o.name = "/" + file.substr(4);
+    } else if (st.st_size >= 4096 && has_channel_magic(path)) {
+      o.type = ObjectType::kChannel;
+      o.name = file;
+    } else {
+      o.type = ObjectType::kPosixShm;
+      o.name = "/" + file;
+    }
+    if (!types.has(o.type)) continue;
+    o.uid = st.st_uid;
+    o.perms = st.st_mode & 07777;
+    o.size = static_cast<std::uint64_t>(st.st_size);
+    o.inode = st.st_ino;
+    o.dev = st.st_dev;
+    if (o.type == ObjectType::kChannel) fill_channel(o, file, out);
+    attach_holders(o, find_pids(scan.files, DevIno{st.st_dev, st.st_ino}), scan);
+    found.push_back(std::move(o));
+  }
+  ::closedir(d);
+  std::sort(found.begin(), found.end(), [](const IpcObject& a, const IpcObject& b) {
+    return a.type != b.type ? a.type < b.type : a.name < b.name;
+  });
+  for (auto& o : found)
+    out.objects.push_back(std::move(o));
+}
+
+void add_mqueues(const ProcScan& scan, Listing& out) {
+  auto mount = posix::mqueue_mount_point();
+  if (!mount) {
+    out.mqueue_mounted = false;
+    out.mqueue_hint = mount.error().message();
+    return;
+  }
+  auto listing = posix::list_queues_at(*mount);
+  if (!listing) {
+    out.warnings.push_back(listing.error());
+    return;
+  }
+  for (const auto& e : listing->errors)
+    out.warnings.push_back(e);
+  for (const auto& q : listing->queues) {
+    IpcObject o;
+    o.type = ObjectType::kMqueue;
+    o.name = q.name;
+    o.uid = q.uid;
+    o.perms = q.mode & 07777;
+    o.size = q.bytes;
+    o.messages = static_cast<std::uint64_t>(q.messages);
+    struct stat st {};
+    if (::stat((*mount + q.name).c_str(), &st) == 0) {
+      o.inode = st.st_ino;
+      o.dev = st.st_dev;
+      attach_holders(o, find_pids(scan.files, DevIno{st.st_dev, st.st_ino}), scan);
+    }
+    out.objects.push_back(std::move(o));
+  }
+}
+
+void add_unix(const ProcScan& scan, Listing& out) {
+  auto text = detail::read_text_file("/proc/net/unix");
+  if (!text) {
+    out.warnings.push_back(text.error());
+    return;
+  }
+  for (auto& s : parse_proc_net_unix(*text)) {
+    IpcObject o;
+    o.type = ObjectType::kUnix;
+    o.name = std::move(s.path);
+    o.socket_type = std::move(s.type);
+    o.state = std::move(s.state);
+    o.inode = s.inode;
+    attach_holders(o, find_pids(scan.sockets, s.inode), scan);
+    out.objects.push_back(std::move(o));
+  }
+}
+
+void add_fifos(const ProcScan& scan, Listing& out) {
+  std::vector<IpcObject> found;
+  for (const auto& [key, fifo] : scan.fifos) {
+    IpcObject o;
+    o.type = ObjectType::kFifo;
+    o.name = fifo.path;
+    o.uid = fifo.uid;
+    o.perms = fifo.perms;
+    o.inode = key.ino;
+    o.dev = key.dev;
+    attach_holders(o, find_pids(scan.files, key), scan);
+    found.push_back(std::move(o));
+  }
+  std::sort(found.begin(), found.end(),
+            [](const IpcObject& a, const IpcObject& b) { return a.name < b.name; });
+  for (auto& o : found)
+    out.objects.push_back(std::move(o));
+}
+
+}  // namespace
+
+std::string_view type_name(ObjectType type) noexcept {
+  return kTypeNames[static_cast<std::size_t>(type)];
+}
+
+std::optional<ObjectType> parse_type_name(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
+    if (kTypeNames[i] == name) return static_cast<ObjectType>(i);
+  }
+  return std::nullopt;
+}
+
+bool process_alive(pid_t pid) noexcept {
+  if (pid <= 0) return false;
+  return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+Result<Listing> list_ipc_objects(TypeSet types) {
+  const bool maps = types.has(ObjectType::kSysvShm) || types.has(ObjectType::kPosixShm) ||
+                    types.has(ObjectType::kPosixSem) || types.has(ObjectType::kChannel);
+  const bool fds = types.has(ObjectType::kPosixShm) || types.has(ObjectType::kPosixSem) ||
+                   types.has(ObjectType::kChannel) || types.has(ObjectType::kMqueue) ||
+                   types.has(ObjectType::kUnix) || types.has(ObjectType::kFifo);
+  const ProcScan scan = detail::scan_processes(maps, fds);
+  Listing out;
+  out.unreadable_processes = scan.unreadable;
+  add_sysv(types, scan, out);
+  add_dev_shm(types, scan, out);
+  if (types.has(ObjectType::kMqueue)) add_mqueues(scan, out);
+  if (types.has(ObjectType::kUnix)) add_unix(scan, out);
+  if (types.has(ObjectType::kFifo)) add_fifos(scan, out);
+  // add_dev_shm sorts channels after POSIX objects; restore ObjectType order (stable).
+  std::stable_sort(out.objects.begin(), out.objects.end(),
+                   [](const IpcObject& a, const IpcObject& b) { return a.type < b.type; });
+  return out;
+}
+
+}  // namespace ipckit::inspect
