@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_map>
 
 #include "ls/ls_model.hpp"
 
@@ -30,13 +31,19 @@ Cell text(const std::string& s) {
   return s;
 }
 
+// getpwuid_r reads /etc/passwd (or asks NSS) on every call: 10,000 segments of one owner would
+// cost 10,000 lookups, so each uid is looked up once per run (the command is single-threaded).
 std::string user_name(uid_t uid) {
+  static std::unordered_map<uid_t, std::string> cache;
+  if (const auto it = cache.find(uid); it != cache.end()) return it->second;
+  std::string name = std::to_string(uid);
   struct passwd pw {};
   struct passwd* result = nullptr;
   char buffer[1024];
   if (::getpwuid_r(uid, &pw, buffer, sizeof buffer, &result) == 0 && result != nullptr)
-    return pw.pw_name;
-  return std::to_string(uid);
+    name = pw.pw_name;
+  cache.emplace(uid, name);
+  return name;
 }
 
 const std::vector<Column> kColumns = {
