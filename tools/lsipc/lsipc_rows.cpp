@@ -299,12 +299,16 @@ bool add_sem_rows(Table& table, const std::vector<Col>& cols, const RowOptions& 
       }
     }));
   }
-  if (id >= 0 && objects.front().nsems != 0) {
-    elements.name = "elements";
-    for (const char* n : {"SEMNUM", "VALUE", "NCOUNT", "ZCOUNT", "PID", "COMMAND"})
-      elements.columns.push_back({n, true});
+  if (id >= 0) {
+    // util-linux reads the counters of a set asked for by id whatever the output mode, and
+    // fails without them (no read permission): "semctl(GETVAL) failed: Permission denied".
     auto counters = inspect::read_sem_counters(objects.front().id, objects.front().nsems);
-    if (counters) {
+    if (!counters)
+      ul::err(fmt::format("{} failed", counters.error().operation()), counters.error().code());
+    if (objects.front().nsems != 0) {
+      elements.name = "elements";
+      for (const char* n : {"SEMNUM", "VALUE", "NCOUNT", "ZCOUNT", "PID", "COMMAND"})
+        elements.columns.push_back({n, true});
       std::size_t i = 0;
       for (const auto& e : *counters) {
         elements.rows.push_back({std::to_string(i++), std::to_string(e.value),
