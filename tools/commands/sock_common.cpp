@@ -1,0 +1,402 @@
+#include "commands/sock_common.hpp"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "cli/exit_codes.hpp"
+#include "cli/output.hpp"
+
+namespace ipckit::cli::sock {
+
+namespace {
+
+// ------------------------------------------------------------------------------------------------
+// Stop signals.
+
+constexpr std::array kStopSignals{SIGINT, SIGTERM, SIGHUP};
+volatile std::sig_atomic_t g_caught = 0;
+int g_pipe[2] = {-1, -1};
+
+extern "C" void on_stop_signal(int signo) {
+  const int saved = errno;
+  if (g_caught == 0) g_caught = signo;
+  const char byte = 1;
+  (void)!::write(g_pipe[1], &byte, 1);  // non-blocking: a full pipe is awake enough
+  errno = saved;
+}
+
+// Dies of the caught signal, as if no handler had been installed.
+void reraise(int signo) {
+  std::fflush(stdout);
+  std::signal(signo, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, signo);
+  (void)::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  (void)::raise(signo);
+}
+
+// Whether `object` names a bare descriptor, as the library's socket calls do: "fd 5",
+// "socket 5".
+bool names_descriptor(std::string_view object) {
+  for (std::string_view prefix : {"fd ", "socket "}) {
+    if (!object.starts_with(prefix)) continue;
+    const std::string_view digits = object.substr(prefix.size());
+    return !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
+  }
+  return false;
+}
+
+Error about(const Error& e, const UnixAddress* address) {
+  if (address == nullptr || !names_descriptor(e.object())) return e;
+  return Error(e.code(), e.operation(), address->describe(), e.detail());
+}
+
+// The absolute form of `path`, so that a later chdir cannot make removal hit another file.
+Result<std::string> absolute(const std::string& path) {
+  if (path.starts_with('/')) return path;
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof(cwd)) == nullptr) return fail_errno("getcwd", path);
+  return fmt::format("{}/{}", cwd, path);
+}
+
+// What is in the way at a path, in UnixListener's words.
+const char* file_type(mode_t mode) {
+  if (S_ISREG(mode)) return "a regular file";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  return "not a socket";
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// Command line.
+
+Runner dispatch(std::vector<Verb> verbs) {
+  return [verbs = std::move(verbs)] {
+    for (const auto& verb : verbs) {
+      if (!verb.app->parsed()) continue;
+      const int code = verb.run();  // every object of the verb is gone once it returns
+      if (const int signo = StopSignals::caught(); signo != 0) reraise(signo);
+      return code;
+    }
+    return kExitFailure;
+  };
+}
+
+Result<UnixAddress> parse_address(std::string_view text) {
+  if (text.empty() || text == "@") {
+    return fail(EINVAL, "address", fmt::format("'{}'", text),
+                "expected a path, or @name for an abstract name");
+  }
+  auto address = UnixAddress::parse(text);
+  if (!address) return std::unexpected(address.error());
+  return address;
+}
+
+CLI::Validator address_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        auto address = parse_address(text);
+        if (address) return {};
+        const Error& e = address.error();
+        return fmt::format("invalid address '{}': {}", text,
+                           e.detail().empty() ? std::string(std::strerror(e.code())) : e.detail());
+      },
+      "ADDR", "socket address");
+}
+
+void add_type_option(CLI::App& app, std::string& type) {
+  app.add_option("--type", type, "Socket type: stream, dgram or seqpacket")
+      ->check(CLI::IsMember({"stream", "dgram", "datagram", "seqpacket"}))
+      ->default_str("stream");
+}
+
+SocketType type_value(const std::string& text) {
+  if (text == "dgram" || text == "datagram") return SocketType::kDatagram;
+  if (text == "seqpacket") return SocketType::kSeqPacket;
+  return SocketType::kStream;
+}
+
+std::string_view type_word(SocketType type) noexcept {
+  switch (type) {
+    case SocketType::kDatagram:
+      return "dgram";
+    case SocketType::kSeqPacket:
+      return "seqpacket";
+    case SocketType::kStream:
+      break;
+  }
+  return "stream";
+}
+
+void add_policy_options(CLI::App& app, PolicyOptions& options) {
+  // One value per occurrence, so that "--allow-uid 0 ADDR" leaves ADDR alone.
+  auto* uid = app.add_option("--allow-uid", options.uids,
+                             "Accept peers with this effective uid (repeatable)")
+                  ->allow_extra_args(false);
+  auto* gid = app.add_option("--allow-gid", options.gids,
+                             "Accept peers with this effective gid (repeatable)")
+                  ->allow_extra_args(false);
+  app.add_flag("--allow-any", options.any, "Accept every peer")->excludes(uid)->excludes(gid);
+}
+
+unix::AccessPolicy policy_for(const PolicyOptions& options, const UnixAddress& address) {
+  if (options.any) return unix::AccessPolicy::anyone();
+  if (options.uids.empty() && options.gids.empty()) {
+    return address.is_path() ? unix::AccessPolicy::anyone() : unix::AccessPolicy::same_user();
+  }
+  auto policy = unix::AccessPolicy::only({});
+  for (uid_t uid : options.uids)
+    policy.allow_user(uid);
+  for (gid_t gid : options.gids)
+    policy.allow_group(gid);
+  return policy;
+}
+
+CLI::Validator mode_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const bool octal = !text.empty() && text.size() <= 4 &&
+                           text.find_first_not_of("01234567") == std::string::npos;
+        if (!octal || std::stoul(text, nullptr, 8) > 0777)
+          return fmt::format("invalid mode '{}' (octal permission bits, e.g. 0600)", text);
+        return {};
+      },
+      "MODE", "mode");
+}
+
+std::optional<mode_t> mode_value(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return static_cast<mode_t>(std::stoul(text, nullptr, 8));
+}
+
+int report(std::string_view prefix, const Error& e, const UnixAddress* address) {
+  const Error named = about(e, address);
+  return cli::report(Error(named.code(), fmt::format("{}: {}", prefix, named.operation()),
+                           named.object(), named.detail()));
+}
+
+void print_peer(std::string_view prefix, std::string_view what, const unix::PeerCredentials& peer) {
+  warn("{}: {} pid {} uid {} gid {}", prefix, what, peer.pid, peer.uid, peer.gid);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Stop signals and waiting.
+
+Result<void> StopSignals::install() {
+  if (g_pipe[0] >= 0) return {};
+  if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return fail_errno("pipe2", "stop signals");
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: a blocked write(2) returns EINTR and sees the stop
+  for (int signo : kStopSignals) {
+    if (::sigaction(signo, &action, nullptr) != 0) {
+      return fail_errno("sigaction", ::strsignal(signo));
+    }
+  }
+  return {};
+}
+
+FdView StopSignals::fd() noexcept {
+  return FdView(g_pipe[0]);
+}
+
+int StopSignals::caught() noexcept {
+  return g_caught;
+}
+
+Error StopSignals::stopped(std::string operation, std::string object) {
+  return Error(EINTR, std::move(operation), std::move(object),
+               fmt::format("stopped by SIG{}", sigabbrev_np(caught())));
+}
+
+int to_poll_timeout(double seconds) noexcept {
+  if (seconds < 0) return -1;
+  const double ms = seconds * 1000.0;
+  return ms >= static_cast<double>(INT_MAX) ? INT_MAX : static_cast<int>(ms + 0.5);
+}
+
+std::string describe_seconds(double seconds) {
+  return fmt::format("{:g} s", seconds);
+}
+
+void add_timeout_option(CLI::App& app, double& seconds, std::string_view what) {
+  app.add_option("--timeout", seconds,
+                 fmt::format("Give up (exit 4) when no {} came for SECONDS", what))
+      ->check(CLI::NonNegativeNumber);
+}
+
+Result<Ready> wait_for(FdView fd, short events, int timeout_ms) {
+  std::array<pollfd, 2> fds{pollfd{StopSignals::fd().get(), POLLIN, 0},
+                            pollfd{fd.get(), events, 0}};
+  if (StopSignals::caught() != 0) return Ready::kStopped;
+  const int n = ::poll(fds.data(), fds.size(), timeout_ms);
+  if (StopSignals::caught() != 0) return Ready::kStopped;
+  if (n < 0) {
+    if (errno == EINTR) return Ready::kReady;  // spurious: the caller tries and waits again
+    return fail_errno("poll", fmt::format("fd {}", fd.get()));
+  }
+  return n == 0 ? Ready::kTimedOut : Ready::kReady;
+}
+
+// ------------------------------------------------------------------------------------------------
+// BoundDatagram.
+
+Result<BoundDatagram> BoundDatagram::bind(const UnixAddress& address, std::optional<mode_t> mode) {
+  auto socket = UnixSocket::create(SocketType::kDatagram, unix::Blocking::kNo);
+  if (!socket) return std::unexpected(socket.error());
+  if (auto r = unix::set_pass_credentials(*socket, true); !r) return std::unexpected(r.error());
+  if (!address.is_path()) {
+    if (auto r = socket->bind(address); !r) {
+      if (r.error().code() != EADDRINUSE) return std::unexpected(r.error());
+      return std::unexpected(r.error().with_detail(
+          fmt::format("abstract name {} is already bound by a live socket", address.describe())));
+    }
+    return BoundDatagram(std::move(*socket), address);
+  }
+
+  auto path = absolute(address.name());
+  if (!path) return std::unexpected(path.error());
+  struct stat existing {};
+  if (::lstat(path->c_str(), &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) {
+      return fail(EEXIST, "bind", address.describe(),
+                  fmt::format("{} exists and is {}; refusing to replace it", *path,
+                              file_type(existing.st_mode)));
+    }
+    // A socket file: probe it. Only a dead one (ECONNREFUSED) is replaced.
+    auto probe = UnixSocket::create(SocketType::kDatagram, unix::Blocking::kNo);
+    if (!probe) return std::unexpected(probe.error());
+    auto r = probe->connect(address);
+    if (r || r.error().code() == EPROTOTYPE || r.error().code() == EAGAIN) {
+      return fail(EADDRINUSE, "bind", address.describe(),
+                  fmt::format("a live process is bound to {}", *path));
+    }
+    if (r.error().code() == ECONNREFUSED) {
+      if (::unlink(path->c_str()) != 0 && errno != ENOENT) return fail_errno("unlink", *path);
+    } else if (r.error().code() != ENOENT) {
+      return std::unexpected(r.error().with_detail(
+          fmt::format("cannot probe the existing socket file: {}", r.error().message())));
+    }
+  } else if (errno != ENOENT) {
+    return fail_errno("lstat", *path);
+  }
+
+  if (auto r = socket->bind(address); !r) return std::unexpected(r.error());
+  BoundDatagram bound(std::move(*socket), address);
+  struct stat st {};
+  if (mode && ::fchmodat(AT_FDCWD, path->c_str(), *mode, AT_SYMLINK_NOFOLLOW) != 0) {
+    const Error e = Error::from_errno("chmod", *path);
+    (void)::unlink(path->c_str());
+    return std::unexpected(e);
+  }
+  if (::lstat(path->c_str(), &st) != 0) {
+    const Error e = Error::from_errno("lstat", *path);
+    (void)::unlink(path->c_str());
+    return std::unexpected(e);
+  }
+  bound.file_path_ = std::move(*path);
+  bound.file_id_ = unix::detail::FileId::of(st);
+  bound.owner_pid_ = ::getpid();
+  return bound;
+}
+
+BoundDatagram::BoundDatagram(BoundDatagram&& other) noexcept
+    : socket_(std::move(other.socket_)),
+      address_(std::move(other.address_)),
+      file_path_(std::exchange(other.file_path_, {})),
+      file_id_(other.file_id_),
+      owner_pid_(other.owner_pid_) {}
+
+BoundDatagram::~BoundDatagram() {
+  if (file_path_.empty() || owner_pid_ != ::getpid()) return;
+  struct stat now {};
+  if (::lstat(file_path_.c_str(), &now) == 0 && S_ISSOCK(now.st_mode) &&
+      unix::detail::FileId::of(now) == file_id_) {
+    (void)::unlink(file_path_.c_str());
+  }
+}
+
+Result<std::optional<Message>> receive_datagram(const BoundDatagram& bound,
+                                                const unix::AccessPolicy& policy,
+                                                std::span<std::byte> buffer, int timeout_ms,
+                                                Ready& ready) {
+  for (;;) {
+    auto waited = wait_for(bound.socket().fd(), POLLIN, timeout_ms);
+    if (!waited) return std::unexpected(waited.error());
+    ready = *waited;
+    if (ready != Ready::kReady) return std::optional<Message>();
+    auto got = unix::receive_with_credentials(bound.socket().fd(), buffer);
+    if (!got) {
+      if (got.error().code() == EAGAIN || got.error().code() == EINTR) continue;
+      return std::unexpected(about(got.error(), &bound.address()));
+    }
+    if (got->truncated) {
+      return fail(EMSGSIZE, "recvmsg", bound.address().describe(),
+                  fmt::format("a message longer than {} bytes was cut; it is lost", buffer.size()));
+    }
+    // SO_PASSCRED is on, so the kernel always attaches credentials.
+    const unix::PeerCredentials sender = got->credentials.value_or(unix::PeerCredentials{
+        .pid = 0, .uid = static_cast<uid_t>(-1), .gid = static_cast<gid_t>(-1)});
+    if (!got->credentials || !policy.allows(sender)) {
+      unix::log_refusal_to_stderr(
+          unix::Refusal{.peer = sender, .listener = bound.address(), .reason = "not allowed"});
+      continue;
+    }
+    return std::optional<Message>(Message{.size = got->size, .sender = sender});
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Standard streams.
+
+Result<void> write_stdout(std::span<const std::byte> data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(STDOUT_FILENO, data.data(), data.size());
+    if (n < 0) {
+      if (errno != EINTR) return fail_errno("write", "stdout");
+      if (StopSignals::caught() != 0)
+        return std::unexpected(StopSignals::stopped("write", "stdout"));
+      continue;
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+Result<std::vector<std::byte>> read_stdin(std::size_t limit) {
+  std::vector<std::byte> data;
+  std::array<std::byte, 65536> chunk;
+  for (;;) {
+    const ssize_t n = ::read(STDIN_FILENO, chunk.data(), chunk.size());
+    if (n < 0) {
+      if (errno != EINTR) return fail_errno("read", "stdin");
+      if (StopSignals::caught() != 0) return std::unexpected(StopSignals::stopped("read", "stdin"));
+      continue;
+    }
+    if (n == 0) return data;
+    data.insert(data.end(), chunk.begin(), chunk.begin() + n);
+    if (data.size() > limit) {
+      return fail(EMSGSIZE, "read", "stdin",
+                  fmt::format("a message of more than {} bytes is too long", limit));
+    }
+  }
+}
+
+}  // namespace ipckit::cli::sock

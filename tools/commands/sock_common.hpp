@@ -1,0 +1,180 @@
+// What the `ipckit sock` and `ipckit fd` verbs share: addresses and socket types on the command
+// line, access-policy options, the signals that stop a waiting command, a datagram socket bound
+// to a name (and removed again), and the loop that copies stdin to a socket and the socket to
+// stdout at the same time.
+//
+// Internal to the `ipckit` command (tools/commands/sock_*.cpp, fd_command.cpp). Single-threaded,
+// like the command. docs/cli.md documents the behaviour these helpers implement.
+#pragma once
+
+#include <sys/types.h>
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "ipckit/core/error.hpp"
+#include "ipckit/core/fd.hpp"
+#include "ipckit/unix/access_policy.hpp"
+#include "ipckit/unix/address.hpp"
+#include "ipckit/unix/credentials.hpp"
+#include "ipckit/unix/listener.hpp"
+#include "ipckit/unix/socket.hpp"
+
+namespace ipckit::cli::sock {
+
+using unix::SocketType;
+using unix::UnixAddress;
+using unix::UnixSocket;
+
+// One verb of `ipckit sock` or `ipckit fd`: its CLI11 subcommand and the function that runs it.
+struct Verb {
+  CLI::App* app;
+  Runner run;
+};
+// The Runner of a command whose verbs are `verbs`: runs the one that was parsed, then, if a
+// stop signal ended it, dies of that signal (after every object of the verb is gone).
+[[nodiscard]] Runner dispatch(std::vector<Verb> verbs);
+
+// sock_send_recv.cpp's verbs (listen and connect are in sock_command.cpp).
+Verb add_send(CLI::App& sock);
+Verb add_recv(CLI::App& sock);
+
+// ADDR: "@name" is abstract, anything else a path; "" (unnamed) is refused. Checked at parse
+// time: "invalid address '': ..." and ENAMETOOLONG for 108 bytes or more.
+[[nodiscard]] Result<UnixAddress> parse_address(std::string_view text);
+[[nodiscard]] CLI::Validator address_validator();
+
+// --type stream|dgram|seqpacket (also "datagram").
+void add_type_option(CLI::App& app, std::string& type);
+[[nodiscard]] SocketType type_value(const std::string& text);
+// "stream", "dgram", "seqpacket": the word the command line uses.
+[[nodiscard]] std::string_view type_word(SocketType type) noexcept;
+
+// --allow-uid UID (repeatable), --allow-gid GID (repeatable), --allow-any.
+struct PolicyOptions {
+  std::vector<uid_t> uids;
+  std::vector<gid_t> gids;
+  bool any = false;
+};
+void add_policy_options(CLI::App& app, PolicyOptions& options);
+// The policy the options ask for; none given: the library's default for the address (the same
+// user for abstract names, anyone for paths).
+[[nodiscard]] unix::AccessPolicy policy_for(const PolicyOptions& options,
+                                            const UnixAddress& address);
+
+// --mode MODE: octal permission bits of a path socket's file, at most 0777.
+[[nodiscard]] CLI::Validator mode_validator();
+[[nodiscard]] std::optional<mode_t> mode_value(const std::string& text);
+
+// Prints "ipckit: PREFIX: <e.message()>" with the error's object replaced by `address` when it
+// named a bare descriptor ("fd 5", "socket 5"), and returns the exit code for e's errno.
+int report(std::string_view prefix, const Error& e, const UnixAddress* address = nullptr);
+
+// "ipckit: PREFIX: WHAT pid P uid U gid G" on stderr (the -v lines).
+void print_peer(std::string_view prefix, std::string_view what, const unix::PeerCredentials& peer);
+
+// SIGINT, SIGTERM and SIGHUP stop a waiting command: handlers (without SA_RESTART) record the
+// signal and wake poll(2) through a self-pipe, so the command returns through its destructors
+// (removing its socket file) before dispatch() re-raises the signal.
+class StopSignals {
+ public:
+  // Installs the handlers once per process. Errors: those of pipe2(2), sigaction(2).
+  [[nodiscard]] static Result<void> install();
+  // The pipe's read end: readable once a stop signal arrived (-1 before install()).
+  [[nodiscard]] static FdView fd() noexcept;
+  // The signal caught, or 0.
+  [[nodiscard]] static int caught() noexcept;
+  // The error a verb returns when stopped: EINTR, "stopped by SIGTERM".
+  [[nodiscard]] static Error stopped(std::string operation, std::string object);
+};
+
+// --timeout SECONDS as a poll(2) timeout: -1 (forever) for a negative value, the option's default.
+[[nodiscard]] int to_poll_timeout(double seconds) noexcept;
+// "0.5 s", for messages.
+[[nodiscard]] std::string describe_seconds(double seconds);
+// Adds --timeout SECONDS ("give up when nothing came for this long") to `app`.
+void add_timeout_option(CLI::App& app, double& seconds, std::string_view what);
+
+// The wait outcome of wait_for().
+enum class Ready { kReady, kStopped, kTimedOut };
+// poll(2) for `events` on `fd`, or a stop signal, for at most `timeout_ms` (-1: forever).
+// Errors: those of poll(2) other than EINTR.
+[[nodiscard]] Result<Ready> wait_for(FdView fd, short events, int timeout_ms);
+
+// A SOCK_DGRAM socket bound to an address, for receiving. A path is bound like UnixListener
+// binds one: a stale socket file (its owner died: a probe gets ECONNREFUSED) is replaced, a live
+// one fails with EADDRINUSE, anything else with EEXIST; and the file is removed on destruction
+// if it is still the one this object bound (same device, inode and ctime), by the process that
+// bound it. SO_PASSCRED is on, so every message carries its sender's credentials.
+class BoundDatagram {
+ public:
+  // Errors: EADDRINUSE, EEXIST, those of socket(2), bind(2), chmod(2), setsockopt(2).
+  [[nodiscard]] static Result<BoundDatagram> bind(const UnixAddress& address,
+                                                  std::optional<mode_t> mode);
+  BoundDatagram(BoundDatagram&& other) noexcept;
+  BoundDatagram& operator=(BoundDatagram&&) = delete;
+  BoundDatagram(const BoundDatagram&) = delete;
+  BoundDatagram& operator=(const BoundDatagram&) = delete;
+  ~BoundDatagram();
+
+  [[nodiscard]] const UnixSocket& socket() const noexcept { return socket_; }
+  [[nodiscard]] const UnixAddress& address() const noexcept { return address_; }
+
+ private:
+  BoundDatagram(UnixSocket socket, UnixAddress address)
+      : socket_(std::move(socket)), address_(std::move(address)) {}
+  UnixSocket socket_;
+  UnixAddress address_;
+  std::string file_path_;  // absolute; empty: nothing to remove
+  unix::detail::FileId file_id_;
+  pid_t owner_pid_ = 0;
+};
+
+// The largest message the commands receive whole (a datagram or seqpacket larger than this is
+// an error, EMSGSIZE): more than the kernel's default send buffer allows.
+inline constexpr std::size_t kMaxMessage = std::size_t{256} << 10;
+
+// One datagram taken by receive_datagram(), with its sender's credentials.
+struct Message {
+  std::size_t size;
+  unix::PeerCredentials sender;
+};
+// Waits (with stop signals and `timeout_ms`) for a datagram the policy allows on `bound`;
+// refused senders' messages are dropped and logged as UnixListener logs refused peers.
+// Returns: the message in buffer's first `size` bytes, or std::nullopt when stopped or timed out
+// (`ready` says which). Errors: EMSGSIZE (longer than the buffer), those of recvmsg(2).
+[[nodiscard]] Result<std::optional<Message>> receive_datagram(const BoundDatagram& bound,
+                                                              const unix::AccessPolicy& policy,
+                                                              std::span<std::byte> buffer,
+                                                              int timeout_ms, Ready& ready);
+
+// Where stdin stands across the connections one command serves.
+struct Input {
+  bool eof = false;  // stdin reached its end: later connections get none of it
+};
+
+// Copies stdin to `socket` and `socket` to stdout at the same time, with poll(2), until both
+// directions have ended (docs/cli.md, "Both directions"): stdin's end shuts the socket's write
+// side (stream, seqpacket); the socket's end (EOF) ends the other direction. When the peer has
+// closed completely, reading stdin stops too. A datagram socket has no end: the copy ends with
+// stdin. Each read of stdin is one message on a datagram or seqpacket socket.
+// REQUIRES: `socket` is connected. Returns: nothing once done; StopSignals::stopped() when a stop
+// signal came. Errors: EPIPE, ECONNRESET (the peer left while input was unsent), EMSGSIZE, and
+// those of read(2) and write(2) on stdin and stdout.
+[[nodiscard]] Result<void> copy_both_ways(const UnixSocket& socket, const UnixAddress& address,
+                                          Input& input);
+
+// write(2) of all of `data` to stdout across short writes. A stop signal that interrupts it
+// ends it with StopSignals::stopped(). Errors: those of write(2) (EPIPE: stdout was closed).
+[[nodiscard]] Result<void> write_stdout(std::span<const std::byte> data);
+
+// Reads stdin to its end. Errors: those of read(2); EMSGSIZE past `limit` bytes.
+[[nodiscard]] Result<std::vector<std::byte>> read_stdin(std::size_t limit);
+
+}  // namespace ipckit::cli::sock
