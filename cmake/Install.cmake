@@ -101,6 +101,39 @@ install(SCRIPT ${IPCKIT_PC_SCRIPT})
 # dpkg-shlibdeps derives the run-time ones (libfmt9, libstdc++6, libc6, ...) from the ELF files,
 # and we add libfmt-dev of the same fmt major, because the headers, ipckit.pc (`Requires: fmt`) and
 # ipckitConfig.cmake (find_dependency(fmt)) all need fmt's development files.
+# Optional links named ipcs, ipcmk, ipcrm and lsipc to the ipckit binary, which then behaves as
+# that util-linux tool (argv[0] dispatch). Never part of the default install or the .deb, and never
+# over the system's tools:
+#   cmake --install build/default --prefix "$HOME/.local"
+#   cmake --install build/default --prefix "$HOME/.local" --component tool_links
+# The component refuses the / and /usr prefixes and leaves alone any existing file that is not
+# already its own link.
+set(IPCKIT_TOOL_LINKS_CODE "
+  set(_prefix \"\${CMAKE_INSTALL_PREFIX}\")
+  if(_prefix STREQUAL \"/usr\" OR _prefix STREQUAL \"/\" OR _prefix STREQUAL \"\")
+    message(FATAL_ERROR \"ipckit: refusing to install ipcs/ipcmk/ipcrm/lsipc links under '\${_prefix}': they would stand in for the system's util-linux tools; choose another --prefix\")
+  endif()
+  set(_bindir \"\$ENV{DESTDIR}\${_prefix}/${CMAKE_INSTALL_BINDIR}\")
+  file(MAKE_DIRECTORY \"\${_bindir}\")
+  foreach(_tool ipcs ipcmk ipcrm lsipc)
+    set(_link \"\${_bindir}/\${_tool}\")
+    set(_ours FALSE)
+    if(IS_SYMLINK \"\${_link}\")
+      file(READ_SYMLINK \"\${_link}\" _target)
+      if(_target STREQUAL \"ipckit\")
+        set(_ours TRUE)
+      endif()
+    endif()
+    if(NOT _ours AND (EXISTS \"\${_link}\" OR IS_SYMLINK \"\${_link}\"))
+      message(WARNING \"ipckit: \${_link} exists and is not an ipckit link: left alone\")
+    else()
+      file(CREATE_LINK ipckit \"\${_link}\" SYMBOLIC)
+      message(STATUS \"Installing: \${_link} -> ipckit\")
+    endif()
+  endforeach()
+")
+install(CODE "${IPCKIT_TOOL_LINKS_CODE}" COMPONENT tool_links EXCLUDE_FROM_ALL)
+
 if(PROJECT_IS_TOP_LEVEL)
   set(CPACK_GENERATOR DEB)
   set(CPACK_PACKAGE_NAME ipckit)
