@@ -27,22 +27,6 @@ Receiver::Receiver(std::shared_ptr<detail::Segment> segment, std::size_t slot, W
   producer_deaths_ = h.attaches.producer_deaths.load(std::memory_order_seq_cst);
 }
 
-Receiver::Receiver(Receiver&& other) noexcept
-    : segment_(std::move(other.segment_)),
-      slot_(other.slot_),
-      policy_(other.policy_),
-      multi_(other.multi_),
-      peeked_(std::exchange(other.peeked_, false)),
-      head_(other.head_),
-      tail_cache_(other.tail_cache_),
-      next_head_(other.next_head_),
-      peek_offset_(other.peek_offset_),
-      peek_length_(other.peek_length_),
-      saw_producer_(other.saw_producer_),
-      peer_attaches_(other.peer_attaches_),
-      producer_deaths_(other.producer_deaths_),
-      lock_owner_(std::exchange(other.lock_owner_, 0)) {}
-
 Receiver& Receiver::operator=(Receiver&& other) noexcept {
   if (this != &other) {
     release_side();

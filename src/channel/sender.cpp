@@ -27,19 +27,6 @@ Sender::Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitP
   h.attaches.producers.fetch_add(1, std::memory_order_seq_cst);
 }
 
-Sender::Sender(Sender&& other) noexcept
-    : segment_(std::move(other.segment_)),
-      slot_(other.slot_),
-      policy_(other.policy_),
-      multi_(other.multi_),
-      writing_(std::exchange(other.writing_, false)),
-      tail_(other.tail_),
-      head_cache_(other.head_cache_),
-      write_pos_(other.write_pos_),
-      saw_consumer_(other.saw_consumer_),
-      peer_attaches_(other.peer_attaches_),
-      lock_owner_(std::exchange(other.lock_owner_, 0)) {}
-
 Sender& Sender::operator=(Sender&& other) noexcept {
   if (this != &other) {
     release_side();

@@ -52,7 +52,8 @@ class Receiver {
 
   [[nodiscard]] std::size_t max_message() const noexcept;
 
-  Receiver(Receiver&&) noexcept;
+  // A moved-from Receiver holds no segment: its destructor releases nothing.
+  Receiver(Receiver&&) noexcept = default;
   Receiver& operator=(Receiver&&) noexcept;
   ~Receiver();
 

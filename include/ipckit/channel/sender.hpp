@@ -68,7 +68,8 @@ class Sender {
 
   [[nodiscard]] std::size_t max_message() const noexcept;
 
-  Sender(Sender&&) noexcept;
+  // A moved-from Sender holds no segment: its destructor releases nothing.
+  Sender(Sender&&) noexcept = default;
   Sender& operator=(Sender&&) noexcept;
   ~Sender();
 
