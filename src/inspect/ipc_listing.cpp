@@ -14,6 +14,7 @@
 #include "core/syscall.hpp"
 #include "inspect/proc_file.hpp"
 #include "inspect/proc_holders.hpp"
+#include "inspect/unix_sock_diag.hpp"
 #include "ipckit/channel.hpp"
 #include "ipckit/inspect/sysv_objects.hpp"
 #include "ipckit/posix/mqueue.hpp"
@@ -220,6 +221,13 @@ void add_unix(const ProcScan& scan, Listing& out) {
     out.warnings.push_back(text.error());
     return;
   }
+  detail::UnixPeerMap peers;
+  if (auto queried = detail::query_unix_peers()) {
+    peers = std::move(*queried);
+  } else {
+    out.unix_peers_known = false;
+    out.unix_peers_error = queried.error().message();
+  }
   for (auto& s : parse_proc_net_unix(*text)) {
     IpcObject o;
     o.type = ObjectType::kUnix;
@@ -227,6 +235,7 @@ void add_unix(const ProcScan& scan, Listing& out) {
     o.socket_type = std::move(s.type);
     o.state = std::move(s.state);
     o.inode = s.inode;
+    if (const auto peer = peers.find(s.inode); peer != peers.end()) o.peer = peer->second;
     attach_holders(o, find_pids(scan.sockets, s.inode), scan);
     out.objects.push_back(std::move(o));
   }

@@ -35,6 +35,8 @@ int run_ls(const LsOptions& o) {
   }
   if (filter->types.has(inspect::ObjectType::kMqueue) && !listing->mqueue_mounted)
     warn("ls: POSIX message queues not listed: {}", listing->mqueue_hint);
+  if (filter->types.has(inspect::ObjectType::kUnix) && !listing->unix_peers_known)
+    warn("ls: Unix socket peers not shown (PEER is empty): {}", listing->unix_peers_error);
   if (listing->unreadable_processes > 0)
     warn("ls: {} processes could not be read (permission denied): their holdings are not shown",
          listing->unreadable_processes);

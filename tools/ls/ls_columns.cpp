@@ -101,7 +101,7 @@ const std::vector<Column> kColumns = {
      [](const IpcObject& o) { return text(o.state); }},
     {"INODE", "inode (sockets, FIFOs, POSIX objects)", false, true,
      [](const IpcObject& o) { return opt(o.inode); }},
-    {"PEER", "Unix sockets: peer inode (not available yet: always empty)", false, true,
+    {"PEER", "Unix sockets: the connected peer's inode (sock_diag)", false, true,
      [](const IpcObject& o) { return opt(o.peer); }},
     {"NHOLDERS", "processes holding the object", false, true,
      [](const IpcObject& o) -> Cell { return static_cast<std::uint64_t>(o.holders.size()); }},

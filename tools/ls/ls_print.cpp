@@ -90,6 +90,7 @@ void print_json(const std::vector<const inspect::IpcObject*>& objects,
       {"objects", std::move(array)},
       {"unreadable_processes", listing.unreadable_processes},
       {"mqueue_mounted", listing.mqueue_mounted},
+      {"unix_peers_known", listing.unix_peers_known},
   };
   fmt::print("{}\n", doc.dump(2));
 }

@@ -3,9 +3,9 @@
 // This is the data model behind `ipckit ls` and `ipckit rm --stale`. One IpcObject per System V
 // segment, semaphore set and message queue (from sysv_objects.hpp), POSIX shared memory object
 // and named semaphore (/dev/shm), POSIX message queue (the mqueue filesystem), Unix domain
-// socket (/proc/net/unix, filesystem and abstract), named FIFO that a process holds open, and
-// ipckit channel (a /dev/shm object whose first bytes are the channel magic; its header is read
-// with Channel::inspect, which does not attach).
+// socket (/proc/net/unix, filesystem and abstract; the peer from the sock_diag netlink dump),
+// named FIFO that a process holds open, and ipckit channel (a /dev/shm object whose first bytes
+// are the channel magic; its header is read with Channel::inspect, which does not attach).
 //
 // Holders: the processes that map or hold an object, found by one pass over /proc/PID/maps and
 // /proc/PID/fd. System V segments match by shmid (the inode column of a "/SYSV%08x" mapping);
@@ -101,7 +101,7 @@ struct IpcObject {
   std::string socket_type;                // unix: "stream", "dgram", "seqpacket"
   std::string state;                      // unix: "listen", "connected", "unconnected", ...
   std::optional<std::uint64_t> inode;     // unix, fifo, POSIX objects: inode number
-  std::optional<std::uint64_t> peer;      // unix: the peer's inode (left empty: see docs/ls.md)
+  std::optional<std::uint64_t> peer;      // unix: the peer's inode (sock_diag; see Listing)
   std::optional<dev_t> dev;               // POSIX objects, fifos: device of the inode
   std::vector<Holder> holders;            // sorted by pid, each pid once
 };
@@ -112,6 +112,11 @@ struct Listing {
   bool mqueue_mounted = true;      // false: no mqueue fs; mqueue_hint says how to mount one
   std::string mqueue_hint;         // the mqueue_mount_point() error text when not mounted
   std::vector<Error> warnings;     // objects that could not be read fully
+  // false: the sock_diag netlink query for Unix socket peers failed (no unix_diag module, EPERM,
+  // ...); every socket's peer is then nullopt and unix_peers_error says why. Not a warning: the
+  // listing is complete, only the PEER column is missing.
+  bool unix_peers_known = true;
+  std::string unix_peers_error;
 };
 
 // One line of /proc/net/unix, parsed.
