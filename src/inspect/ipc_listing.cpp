@@ -14,6 +14,7 @@
 #include "core/syscall.hpp"
 #include "inspect/proc_file.hpp"
 #include "inspect/proc_holders.hpp"
+#include "inspect/sysv_channel_probe.hpp"
 #include "inspect/unix_sock_diag.hpp"
 #include "ipckit/channel.hpp"
 #include "ipckit/inspect/sysv_objects.hpp"
@@ -52,29 +53,58 @@ const std::vector<pid_t>* find_pids(const Map& map, const Key& key) {
   return it == map.end() ? nullptr : &it->second;
 }
 
-void add_sysv(TypeSet types, const ProcScan& scan, Listing& out) {
-  if (types.has(ObjectType::kSysvShm)) {
-    if (auto shm = list_shm()) {
-      for (const auto& s : *shm) {
-        IpcObject o;
-        o.type = ObjectType::kSysvShm;
-        o.id = s.id.value;
-        o.key = s.key.value();
-        o.uid = s.perm.uid;
-        o.perms = s.perm.mode & kModePermissionBits;
-        o.size = s.size;
-        o.rss = s.rss;
-        o.swap = s.swap;
-        o.nattch = s.nattch;
-        o.cpid = s.cpid;
-        o.lpid = s.lpid;
-        attach_holders(o, find_pids(scan.sysv_shm, s.id.value), scan);
-        out.objects.push_back(std::move(o));
-      }
-    } else {
-      out.warnings.push_back(shm.error());
-    }
+// A channel's columns from its header (Channel::inspect); a header that cannot be read adds a
+// warning and leaves them empty.
+void fill_channel(IpcObject& o, const Result<channel::ChannelInfo>& info, Listing& out) {
+  if (!info) {
+    out.warnings.push_back(info.error());
+    return;
   }
+  o.capacity = info->capacity;
+  o.used = info->used();
+  o.cpid = info->creator_pid;
+  o.stale = info->stale();
+  o.attached = static_cast<std::uint64_t>(
+      std::count_if(info->participants.begin(), info->participants.end(),
+                    [](const channel::ParticipantInfo& p) { return p.alive; }));
+}
+
+// System V segments; those that hold a channel (sysv_channel_probe.hpp) are listed as channels
+// named "sysv:KEY", in place of their sysv-shm row, like POSIX channels replace posix-shm rows.
+void add_sysv_shm(TypeSet types, const ProcScan& scan, Listing& out) {
+  auto shm = list_shm();
+  if (!shm) {
+    out.warnings.push_back(shm.error());
+    return;
+  }
+  for (const auto& s : *shm) {
+    IpcObject o;
+    o.type = detail::is_channel_segment(s.id.value, s.size) ? ObjectType::kChannel
+                                                            : ObjectType::kSysvShm;
+    if (!types.has(o.type)) continue;
+    o.id = s.id.value;
+    o.key = s.key.value();
+    if (o.type == ObjectType::kChannel) o.name = "sysv:" + s.key.hex();
+    o.uid = s.perm.uid;
+    o.perms = s.perm.mode & kModePermissionBits;
+    o.size = s.size;
+    o.rss = s.rss;
+    o.swap = s.swap;
+    o.nattch = s.nattch;
+    o.cpid = s.cpid;
+    o.lpid = s.lpid;
+    // A removed segment (key now IPC_PRIVATE) can no longer be opened by key: it keeps only
+    // what /proc/sysvipc/shm says.
+    if (o.type == ObjectType::kChannel && !s.key.is_private())
+      fill_channel(o, Channel::inspect(s.key), out);
+    attach_holders(o, find_pids(scan.sysv_shm, s.id.value), scan);
+    out.objects.push_back(std::move(o));
+  }
+}
+
+void add_sysv(TypeSet types, const ProcScan& scan, Listing& out) {
+  if (types.has(ObjectType::kSysvShm) || types.has(ObjectType::kChannel))
+    add_sysv_shm(types, scan, out);
   if (types.has(ObjectType::kSysvSem)) {
     if (auto sem = list_sem()) {
       for (const auto& s : *sem) {
@@ -121,21 +151,6 @@ bool has_channel_magic(const std::string& path) {
   return n == static_cast<ssize_t>(sizeof magic) && magic == kChannelMagic;
 }
 
-void fill_channel(IpcObject& o, const std::string& file, Listing& out) {
-  auto info = Channel::inspect(file);
-  if (!info) {
-    out.warnings.push_back(info.error());
-    return;
-  }
-  o.capacity = info->capacity;
-  o.used = info->used();
-  o.cpid = info->creator_pid;
-  o.stale = info->stale();
-  o.attached = static_cast<std::uint64_t>(
-      std::count_if(info->participants.begin(), info->participants.end(),
-                    [](const channel::ParticipantInfo& p) { return p.alive; }));
-}
-
 void add_dev_shm(TypeSet types, const ProcScan& scan, Listing& out) {
   const bool want_shm = types.has(ObjectType::kPosixShm);
   const bool want_sem = types.has(ObjectType::kPosixSem);
@@ -171,7 +186,7 @@ void add_dev_shm(TypeSet types, const ProcScan& scan, Listing& out) {
     o.size = static_cast<std::uint64_t>(st.st_size);
     o.inode = st.st_ino;
     o.dev = st.st_dev;
-    if (o.type == ObjectType::kChannel) fill_channel(o, file, out);
+    if (o.type == ObjectType::kChannel) fill_channel(o, Channel::inspect(file), out);
     attach_holders(o, find_pids(scan.files, DevIno{st.st_dev, st.st_ino}), scan);
     found.push_back(std::move(o));
   }

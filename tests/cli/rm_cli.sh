@@ -82,7 +82,7 @@ exists "$prefix-held" || fail "--yes removed an object a process holds"
 "$IPCKIT" rm "posix-shm:/$prefix-held"
 
 # System V, in a private IPC namespace: a segment whose creator exited and that nobody attaches
-# is stale; one a live process attaches is not. Removal by id and by key.
+# is stale; a channel segment a live process attaches is not. Removal by id and by key.
 unshare --ipc bash -c '
   set -euo pipefail
   ipckit=$1
@@ -97,11 +97,13 @@ unshare --ipc bash -c '
     [ "$("$ipckit" ls --key 0x00beef01 --raw -o NATTCH | sed -n 2p)" = 1 ] && break
     sleep 0.1
   done
-  out=$("$ipckit" rm --stale --type sysv-shm)
+  out=$("$ipckit" rm --stale --type sysv-shm,channel)
   grep -q "(key $orphan)" <<<"$out" || fail "orphaned segment not listed: $out"
   grep -q "0x00beef01" <<<"$out" && fail "attached segment listed as stale: $out"
-  "$ipckit" rm --stale --yes --type sysv-shm >/dev/null
-  [ "$("$ipckit" ls --type sysv-shm --raw -o KEY | sed -n "2,\$p")" = 0x00beef01 ] ||
+  "$ipckit" rm --stale --yes --type sysv-shm,channel >/dev/null
+  [ "$("$ipckit" ls --type sysv-shm,channel --key 0x00beef01 --raw -o TYPE,KEY | sed -n "2,\$p")" = \
+    "channel 0x00beef01" ] || fail "after --yes: $("$ipckit" ls --type sysv-shm,channel)"
+  [ "$("$ipckit" ls --type sysv-shm --raw | wc -l)" = 1 ] ||
     fail "after --yes: $("$ipckit" ls --type sysv-shm)"
   id=$("$ipckit" ipcmk -S 2 | awk "{print \$NF}")
   "$ipckit" rm "sysv-sem:$id"

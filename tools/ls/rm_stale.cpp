@@ -68,7 +68,9 @@ const char* stale_reason(const IpcObject& o,
                  ? "empty; no process holds it"
                  : nullptr;
     case ObjectType::kChannel:
-      return holders_known && o.holders.empty() && o.stale.value_or(false)
+      // On System V the kernel's attachment count stands in for the holders we could not read.
+      return (o.id ? o.nattch.value_or(1) == 0 : holders_known) && o.holders.empty() &&
+                     o.stale.value_or(false)
                  ? "creator gone, nobody attached or mapping it"
                  : nullptr;
     default:
@@ -78,15 +80,18 @@ const char* stale_reason(const IpcObject& o,
 
 RmTarget target_of(const IpcObject& o) {
   RmTarget t{o.type, o.id, std::nullopt, o.name, {}};
-  t.text = o.id ? fmt::format("{}:{}", inspect::type_name(o.type), *o.id)
-                : fmt::format("{}:{}", inspect::type_name(o.type), o.name);
+  // Channels by name ("channel:sysv:0x..." on System V), as `rm` takes them.
+  t.text = o.id && o.type != ObjectType::kChannel
+               ? fmt::format("{}:{}", inspect::type_name(o.type), *o.id)
+               : fmt::format("{}:{}", inspect::type_name(o.type), o.name);
   return t;
 }
 
-// Right before IPC_RMID: the segment still has no attachment (someone may have attached since
-// the listing). Other types cannot be re-checked this cheaply: see docs/ls.md.
+// Right before IPC_RMID: the segment (also a System V channel's) still has no attachment (someone
+// may have attached since the listing). Other types cannot be re-checked this cheaply: see
+// docs/ls.md.
 bool still_unattached(const IpcObject& o) {
-  if (o.type != ObjectType::kSysvShm) return true;
+  if (!o.id || (o.type != ObjectType::kSysvShm && o.type != ObjectType::kChannel)) return true;
   struct shmid_ds ds {};
   return ::shmctl(*o.id, IPC_STAT, &ds) == 0 && ds.shm_nattch == 0;
 }
@@ -111,7 +116,7 @@ int run_stale(const Filter& filter, bool yes) {
   const bool holders_known = listing->unreadable_processes == 0;
   if (!holders_known)
     warn(
-        "rm: {} processes could not be read (permission denied): POSIX objects, queues and "
+        "rm: {} processes could not be read (permission denied): POSIX objects, queues and POSIX "
         "channels are not considered",
         listing->unreadable_processes);
   if (types.has(ObjectType::kMqueue) && !listing->mqueue_mounted)

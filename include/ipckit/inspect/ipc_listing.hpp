@@ -5,7 +5,9 @@
 // and named semaphore (/dev/shm), POSIX message queue (the mqueue filesystem), Unix domain
 // socket (/proc/net/unix, filesystem and abstract; the peer from the sock_diag netlink dump),
 // named FIFO that a process holds open, and ipckit channel (a /dev/shm object whose first bytes
-// are the channel magic; its header is read with Channel::inspect, which does not attach).
+// are the channel magic, or a System V segment of channel size whose header, attached read-only
+// for an instant, starts like a channel's; its header is read with Channel::inspect, which does
+// not register). A System V channel is listed once, as a channel named "sysv:0xKEY".
 //
 // Holders: the processes that map or hold an object, found by one pass over /proc/PID/maps and
 // /proc/PID/fd. System V segments match by shmid (the inode column of a "/SYSV%08x" mapping);
