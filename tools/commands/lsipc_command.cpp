@@ -18,6 +18,7 @@
 #include "ipcs/drop_in.hpp"
 #include "ipcs/ul_compat.hpp"
 #include "lsipc/lsipc_columns.hpp"
+#include "lsipc/lsipc_fit.hpp"
 #include "lsipc/lsipc_rows.hpp"
 #include "lsipc/lsipc_table.hpp"
 
@@ -302,7 +303,6 @@ int lsipc_main(int argc, char** argv) {
         ul::errtryhelp();
     }
   }
-  (void)notrunc;  // nothing is truncated off a terminal (lsipc_table.hpp)
 
   if (!msg && !shm && !sem) {
     msg = shm = sem = global = true;
@@ -347,10 +347,13 @@ int lsipc_main(int argc, char** argv) {
 
   const std::vector<Col>& cols = columns.list();
   for (Col c : cols)
-    table.columns.push_back({std::string(describe(c).name), describe(c).right});
+    table.columns.push_back({std::string(describe(c).name), describe(c).right,
+                             truncatable(c) && !notrunc, no_extremes(c)});
+  table.terminal_width = output_terminal_width();
   if (global) table.name = "ipclimits";
   ipcs::Names names;
   Table elements;
+  elements.terminal_width = table.terminal_width;
   const auto not_found = [id] {
     if (id > -1) ul::warnx(fmt::format("id {} not found", id));
   };

@@ -76,4 +76,12 @@ std::size_t column_count() {
   return kColumns.size();
 }
 
+bool truncatable(Col id) noexcept {
+  return id == Col::kCommand;
+}
+
+bool no_extremes(Col id) noexcept {
+  return id == Col::kStatus;
+}
+
 }  // namespace ipckit::cli::lsipc

@@ -69,6 +69,10 @@ struct ColumnDesc {
 [[nodiscard]] const ColumnDesc& describe(Col id);
 // The column called `name` (case-insensitive), or nullptr.
 [[nodiscard]] const ColumnDesc* find_column(std::string_view name);
+// lsipc 2.38's libsmartcols flags: COMMAND may be truncated to fit a terminal (unless
+// --notruncate), STATUS ignores extreme cells when it must narrow (lsipc_fit.hpp).
+[[nodiscard]] bool truncatable(Col id) noexcept;
+[[nodiscard]] bool no_extremes(Col id) noexcept;
 // The number of descriptors, which bounds -o: util-linux keeps room for each column twice.
 [[nodiscard]] std::size_t column_count();
 

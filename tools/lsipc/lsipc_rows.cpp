@@ -308,7 +308,7 @@ bool add_sem_rows(Table& table, const std::vector<Col>& cols, const RowOptions& 
     if (objects.front().nsems != 0) {
       elements.name = "elements";
       for (const char* n : {"SEMNUM", "VALUE", "NCOUNT", "ZCOUNT", "PID", "COMMAND"})
-        elements.columns.push_back({n, true});
+        elements.columns.push_back({n, true, false, false});
       std::size_t i = 0;
       for (const auto& e : *counters) {
         elements.rows.push_back({std::to_string(i++), std::to_string(e.value),

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "lsipc/lsipc_fit.hpp"
+
 namespace ipckit::cli::lsipc {
 
 namespace {
@@ -95,23 +97,35 @@ std::string lower(std::string s) {
 
 std::string render_table(const Table& t) {
   const std::size_t n = t.columns.size();
-  std::vector<std::size_t> width(n);
-  for (std::size_t c = 0; c < n; ++c) {
-    width[c] = t.columns[c].name.size();
-    for (const auto& row : t.rows)
-      if (row[c]) width[c] = std::max(width[c], row[c]->size());
-  }
+  const std::vector<std::size_t> width = fit_widths(t, t.terminal_width);
   std::string out;
   const auto line = [&](const std::vector<Cell>& cells) {
     for (std::size_t c = 0; c < n; ++c) {
-      const std::string text = cells[c].value_or("");
-      const std::size_t gap = width[c] - std::min(width[c], text.size());
+      const TableColumn& col = t.columns[c];
+      std::string text = cells[c].value_or("");
       const bool last = c + 1 == n;
       if (last && text.empty()) break;
-      if (t.columns[c].right) out.append(gap, ' ');
+      std::size_t w = width[c];
+      if (last && text.size() < w && !col.right) w = text.size();
+      if (text.size() > w && col.trunc) text.resize(w);
+      std::size_t len = text.size();
+      if (col.right && len < w) {
+        out.append(w - len, ' ');
+        len = w;
+      }
       out += text;
-      if (!last) {
-        if (!t.columns[c].right) out.append(gap, ' ');
+      if (last) break;
+      if (len < w) out.append(w - len, ' ');
+      if (len > w && !col.right) {
+        // The cell overflows its column: the rest of the row goes on the next line, under its
+        // own columns.
+        out += '\n';
+        for (std::size_t i = 0; i <= c; ++i) {
+          if (i + 1 == n) break;
+          out.append(width[i], ' ');
+          out += ' ';
+        }
+      } else {
         out += ' ';
       }
     }

@@ -1,11 +1,13 @@
 // A small libsmartcols (util-linux 2.38) look-alike: one table of string cells printed as
 // lsipc prints it in table, raw, JSON, export and newline-export modes.
 //
-// Rules reproduced (output that is not a terminal, which is what lsipc's users parse):
+// Rules reproduced:
 // - table: each column is as wide as its widest cell or header (the header counts even with
 //   --noheadings); right-aligned columns pad on the left, others on the right; the last column is
-//   not padded on the right; one space between columns; nothing is truncated (libsmartcols only
-//   truncates on a terminal).
+//   not padded on the right; one space between columns. On a terminal (terminal_width set) the
+//   widths are fitted to it first (lsipc_fit.hpp): a truncatable cell wider than its column is
+//   cut, a left-aligned cell of another column is printed whole and the row continues on the
+//   next line, each later cell under its own column.
 // - raw: cells joined by one space, blanks, backslashes and control bytes as \xHH.
 // - export: NAME="value" pairs (backslash before " \ ` $), joined by a space or, in newline
 //   mode, by a newline.
@@ -18,6 +20,7 @@
 // Plain value type, no shared state: thread-compatible.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +32,8 @@ enum class OutMode { kTable, kRaw, kJson, kExport, kNewline, kPretty, kList };
 struct TableColumn {
   std::string name;
   bool right = false;
+  bool trunc = false;       // libsmartcols SCOLS_FL_TRUNC: cut to fit a terminal
+  bool noextremes = false;  // SCOLS_FL_NOEXTREMES: extreme cells may overflow on a terminal
 };
 
 using Cell = std::optional<std::string>;  // nullopt: no data (libsmartcols' NULL)
@@ -39,6 +44,7 @@ struct Table {
   std::vector<std::vector<Cell>> rows;  // each row has columns.size() cells
   bool noheadings = false;
   bool shellvar = false;
+  std::size_t terminal_width = 0;  // table mode: fit to this many columns; 0: not a terminal
 };
 
 // Renders `table` in `mode` (kList and kPretty render as kTable).
