@@ -154,7 +154,7 @@ Result<Sender> Channel::sender(const WaitPolicy& policy) const {
   const bool multi = (segment_->geometry().flags & detail::kFlagMultiProducer) != 0;
   if (!multi) {
     pid_t holder = 0;
-    if (detail::try_take_side(h.producer.owner, detail::self_identity().pack(), holder) != 0) {
+    if (detail::try_take_side(h.producer_side.owner, detail::self_identity().pack(), holder) != 0) {
       return fail(EBUSY, "attach sender", segment_->name(),
                   fmt::format("single-producer channel already has a producer (pid {})", holder));
     }
@@ -162,7 +162,7 @@ Result<Sender> Channel::sender(const WaitPolicy& policy) const {
   auto slot = segment_->attach(detail::kRoleProducer);
   if (!slot) {
     if (!multi)
-      detail::give_side(h.producer.owner, h.producer_lock, detail::self_identity().pack());
+      detail::give_side(h.producer_side.owner, h.producer_turn, detail::self_identity().pack());
     return std::unexpected(slot.error());
   }
   return Sender(segment_, *slot, policy);
@@ -173,7 +173,7 @@ Result<Receiver> Channel::receiver(const WaitPolicy& policy) const {
   const bool multi = (segment_->geometry().flags & detail::kFlagMultiConsumer) != 0;
   if (!multi) {
     pid_t holder = 0;
-    if (detail::try_take_side(h.consumer.owner, detail::self_identity().pack(), holder) != 0) {
+    if (detail::try_take_side(h.consumer_side.owner, detail::self_identity().pack(), holder) != 0) {
       return fail(EBUSY, "attach receiver", segment_->name(),
                   fmt::format("single-consumer channel already has a consumer (pid {})", holder));
     }
@@ -181,7 +181,7 @@ Result<Receiver> Channel::receiver(const WaitPolicy& policy) const {
   auto slot = segment_->attach(detail::kRoleConsumer);
   if (!slot) {
     if (!multi)
-      detail::give_side(h.consumer.owner, h.consumer_lock, detail::self_identity().pack());
+      detail::give_side(h.consumer_side.owner, h.consumer_lock, detail::self_identity().pack());
     return std::unexpected(slot.error());
   }
   return Receiver(segment_, *slot, policy);

@@ -5,6 +5,8 @@
 // Positions (head, tail) are 64-bit byte counts that only grow; offset = position & (capacity-1).
 // A record is an 8-byte RecordHeader followed by the payload, padded to a multiple of 8. A record
 // never straddles the end of the ring: the producer writes a padding record to the end instead.
+// Padding records also cover space that a multi-producer claim did not use (a commit shorter
+// than the reservation, an abandoned reservation, a producer that died holding the claim).
 //
 // Publication: the producer writes a record, then release-stores `tail`; the consumer
 // acquire-loads `tail` before reading anything below it, and release-stores `head` once it is
@@ -19,7 +21,7 @@
 namespace ipckit::channel::detail {
 
 inline constexpr std::uint64_t kMagic = 0x3148434b43504949ull;  // "IIPCKCH1" little-endian
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kMinCapacity = 4096;
 inline constexpr std::size_t kMaxCapacity = std::size_t{1} << 34;  // 16 GiB
@@ -35,20 +37,36 @@ inline constexpr std::uint32_t kRoleConsumer = 2;
 
 // One registered process. `who` is a packed ProcessIdentity, 0 for a free slot, or kSlotReserved
 // while its new owner writes `role` (which is only meaningful while `who` names a process).
+// Multi-producer channels: a producer writes the space it is about to claim, [claim_start,
+// claim_end), before its claim compare-and-swap, and zeroes claim_end once that space is
+// published. A slot with claim_end != 0 whose process died names space nobody will publish;
+// whoever finds it at the published tail skips it (see claims.hpp).
 struct Participant {
   std::atomic<std::uint64_t> who;
   std::atomic<std::uint32_t> role;
   std::uint32_t reserved;
+  std::atomic<std::uint64_t> claim_start;
+  std::atomic<std::uint64_t> claim_end;
 };
-static_assert(sizeof(Participant) == 16);
+static_assert(sizeof(Participant) == 32);
 
+// Hot words get a 128-byte block each, not a 64-byte line: the L2 spatial prefetcher fetches
+// lines in aligned pairs, so a consumer spinning on `tail` would otherwise keep pulling a word
+// in the neighbouring line away from the producers (every lock CAS would wait for it).
 struct alignas(128) ProducerLine {
-  std::atomic<std::uint64_t> tail;   // first byte not yet published
-  std::atomic<std::uint64_t> owner;  // single producer: the producer; multi: the lock holder
+  std::atomic<std::uint64_t> tail;  // first byte not yet published
+};
+// Multi-producer channels only: first byte not yet claimed by a producer (claim >= tail).
+struct alignas(128) ClaimLine {
+  std::atomic<std::uint64_t> claim;
 };
 struct alignas(128) ConsumerLine {
-  std::atomic<std::uint64_t> head;   // first byte not yet released by the consumer
-  std::atomic<std::uint64_t> owner;  // single consumer: the consumer; multi: the lock holder
+  std::atomic<std::uint64_t> head;  // first byte not yet released by the consumer
+};
+// Who owns a side. Single producer (consumer): the producer (consumer). Multi-consumer: the
+// consumer lock holder. Multi-producer: whoever is skipping the claim of a dead producer.
+struct alignas(128) SideOwner {
+  std::atomic<std::uint64_t> owner;
 };
 // A futex word, the count of processes that may sleep on it, and whether one of them still
 // needs a FUTEX_WAKE (so a burst of publications makes one wake-up call, not one each).
@@ -87,22 +105,29 @@ struct Header {
   ConsumerLine consumer;    // offset 256
   WaitLine data;            // offset 384: consumers wait here for data
   WaitLine space;           // offset 512: producers wait here for space
-  WaitLine producer_lock;   // offset 640: producers wait here for the producer lock
+  WaitLine producer_turn;   // offset 640: producers wait here for earlier claims to publish
   WaitLine consumer_lock;   // offset 768: consumers wait here for the consumer lock
   AttachCounters attaches;  // offset 896
   Participant participants[kMaxParticipants];  // offset 1024
+  SideOwner producer_side;                     // offset 3072
+  SideOwner consumer_side;                     // offset 3200
+  ClaimLine claim;                             // offset 3328
 };
 static_assert(offsetof(Header, producer) == 128);
 static_assert(offsetof(Header, consumer) == 256);
 static_assert(offsetof(Header, data) == 384);
 static_assert(offsetof(Header, attaches) == 896);
 static_assert(offsetof(Header, participants) == 1024);
+static_assert(offsetof(Header, producer_side) == 3072);
+static_assert(offsetof(Header, consumer_side) == 3200);
+static_assert(offsetof(Header, claim) == 3328);
 static_assert(sizeof(Header) <= kHeaderSize);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
 struct RecordHeader {
-  std::uint32_t length;  // payload bytes; for padding: kPaddingBit | bytes to the end of the ring
+  std::uint32_t length;  // payload bytes; for padding: kPaddingBit | bytes to skip (8-aligned,
+                         // never past the end of the ring)
   std::uint32_t tag;     // record_tag(position): catches a head that points into garbage
 };
 static_assert(sizeof(RecordHeader) == 8);

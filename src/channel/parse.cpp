@@ -62,7 +62,7 @@ Parsed<Record> parse_record(const std::byte* ring, const Geometry& g, std::uint6
   Record r;
   if ((rh.length & kPaddingBit) != 0) {
     std::uint64_t pad = rh.length & ~kPaddingBit;
-    if (pad != g.capacity - offset || pad > available)
+    if (pad == 0 || pad % kRecordAlign != 0 || pad > g.capacity - offset || pad > available)
       return Parsed<Record>::failure("corrupted record (padding)");
     r.padding = true;
     r.size = pad;

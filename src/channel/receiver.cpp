@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "channel/claims.hpp"
 #include "channel/segment.hpp"
 #include "channel/side_lock.hpp"
 #include "channel/waiting.hpp"
@@ -56,7 +57,8 @@ void Receiver::release_side() noexcept {
   if (!segment_) return;
   unpeek();  // a peeked message that was not released stays for the next receiver
   auto& h = segment_->header();
-  if (!multi_) detail::give_side(h.consumer.owner, h.consumer_lock, detail::self_identity().pack());
+  if (!multi_)
+    detail::give_side(h.consumer_side.owner, h.consumer_lock, detail::self_identity().pack());
   segment_->detach(slot_);
   // Producers blocked on a full ring re-check whether any consumer is left.
   detail::wake_sleepers(h.space);
@@ -76,7 +78,7 @@ void Receiver::unpeek() noexcept {
   peeked_ = false;
   if (multi_ && lock_owner_ != 0) {
     auto& h = segment_->header();
-    detail::give_side(h.consumer.owner, h.consumer_lock, lock_owner_);
+    detail::give_side(h.consumer_side.owner, h.consumer_lock, lock_owner_);
     lock_owner_ = 0;
   }
 }
@@ -92,8 +94,8 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
   if (multi_) {
     const std::uint64_t me = detail::self_thread_identity().pack();
     pid_t holder = 0;
-    int rc = wait ? detail::take_side(h.consumer.owner, h.consumer_lock, me, policy_, deadline)
-                  : detail::try_take_side(h.consumer.owner, me, holder);
+    int rc = wait ? detail::take_side(h.consumer_side.owner, h.consumer_lock, me, policy_, deadline)
+                  : detail::try_take_side(h.consumer_side.owner, me, holder);
     if (rc == EBUSY) return Peeked{};
     if (rc != 0) return fail(rc, "recv", segment_->name(), "waiting for the consumer lock");
     lock_owner_ = me;
@@ -119,6 +121,9 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
           return saw_producer_ && !registered;
         };
         auto producers_dead = [&] {
+          // A multi-producer ring can be stuck behind the claim of a dead producer: skip it.
+          if ((g.flags & detail::kFlagMultiProducer) != 0 && detail::rescue_dead_claim(*segment_))
+            return false;
           bool alive = segment_->any_alive(kRoleProducer);
           saw_producer_ = saw_producer_ || alive || peer_attached_since_start();
           return saw_producer_ && !alive;
@@ -165,7 +170,7 @@ void Receiver::release() {
   h.consumer.head.store(head_, std::memory_order_seq_cst);  // hand back; see waiting.hpp
   peeked_ = false;
   if (multi_) {
-    detail::give_side(h.consumer.owner, h.consumer_lock, lock_owner_);
+    detail::give_side(h.consumer_side.owner, h.consumer_lock, lock_owner_);
     lock_owner_ = 0;
   }
   detail::wake_sleepers(h.space);

@@ -246,6 +246,12 @@ bool Segment::any_registered(std::uint32_t role) const noexcept {
   return false;
 }
 
+bool Segment::claim_blocks_tail(const Participant& p) const noexcept {
+  return p.claim_end.load(std::memory_order_acquire) != 0 &&
+         p.claim_start.load(std::memory_order_acquire) >=
+             header_->producer.tail.load(std::memory_order_seq_cst);
+}
+
 bool Segment::any_alive(std::uint32_t role) const noexcept {
   bool found = false;
   for (Participant& p : header_->participants) {
@@ -254,6 +260,8 @@ bool Segment::any_alive(std::uint32_t role) const noexcept {
     const std::uint32_t slot_role = p.role.load(std::memory_order_relaxed);
     if (is_alive(ProcessIdentity::unpack(who))) {
       if ((slot_role & role) != 0) found = true;
+    } else if (claim_blocks_tail(p)) {
+      // Keep the slot: it names the claim rescue_dead_claim() must skip.
     } else if (p.who.compare_exchange_strong(who, 0, std::memory_order_acq_rel)) {
       if ((slot_role & kRoleProducer) != 0)
         header_->attaches.producer_deaths.fetch_add(1, std::memory_order_seq_cst);

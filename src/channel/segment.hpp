@@ -50,10 +50,12 @@ class Segment {
   void detach(std::size_t slot) noexcept;
   // True if some slot with `role` is registered (cheap: no liveness check).
   [[nodiscard]] bool any_registered(std::uint32_t role) const noexcept;
-  // True if some registered process with `role` is alive; frees the slots of dead ones.
+  // True if some registered process with `role` is alive; frees the slots of dead ones (but
+  // not one whose multi-producer claim is still unpublished: see claims.hpp).
   [[nodiscard]] bool any_alive(std::uint32_t role) const noexcept;
 
  private:
+  [[nodiscard]] bool claim_blocks_tail(const Participant& p) const noexcept;
   Segment(std::string name, void* base, std::size_t size, bool sysv, Geometry g);
   std::string name_;
   void* base_;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "channel/claims.hpp"
 #include "channel/segment.hpp"
 #include "channel/side_lock.hpp"
 #include "channel/waiting.hpp"
@@ -40,7 +41,8 @@ Sender& Sender::operator=(Sender&& other) noexcept {
     write_pos_ = other.write_pos_;
     saw_consumer_ = other.saw_consumer_;
     peer_attaches_ = other.peer_attaches_;
-    lock_owner_ = std::exchange(other.lock_owner_, 0);
+    claim_start_ = other.claim_start_;
+    claim_end_ = std::exchange(other.claim_end_, 0);
   }
   return *this;
 }
@@ -53,7 +55,8 @@ void Sender::release_side() noexcept {
   if (!segment_) return;
   if (writing_) abandon_write();
   auto& h = segment_->header();
-  if (!multi_) detail::give_side(h.producer.owner, h.producer_lock, detail::self_identity().pack());
+  if (!multi_)
+    detail::give_side(h.producer_side.owner, h.producer_turn, detail::self_identity().pack());
   segment_->detach(slot_);
   // Consumers blocked on an empty ring re-check whether any producer is left.
   detail::wake_sleepers(h.data);
@@ -79,73 +82,59 @@ Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size
   }
   if (writing_) return fail(EINVAL, "send", segment_->name(), "a reservation is already open");
   auto deadline = wait ? detail::deadline_after(timeout) : detail::Clock::time_point{};
-
-  if (multi_) {
-    const std::uint64_t me = detail::self_thread_identity().pack();
-    pid_t holder = 0;
-    int rc = wait ? detail::take_side(h.producer.owner, h.producer_lock, me, policy_, deadline)
-                  : detail::try_take_side(h.producer.owner, me, holder);
-    if (rc == EBUSY) return std::optional<std::span<std::byte>>{};
-    if (rc != 0) return fail(rc, "send", segment_->name(), "waiting for the producer lock");
-    lock_owner_ = me;
-    tail_ = h.producer.tail.load(std::memory_order_relaxed);
-  }
-  auto unlock = [&] {
-    if (multi_) {
-      detail::give_side(h.producer.owner, h.producer_lock, lock_owner_);
-      lock_owner_ = 0;
-    }
-  };
-
   const std::uint64_t record = detail::record_size(size);
-  std::uint64_t offset = tail_ & g.mask;
-  const std::uint64_t pad = offset + record > g.capacity ? g.capacity - offset : 0;
-  const std::uint64_t need = pad + record;
-  if (tail_ + need - head_cache_ > g.capacity) {
-    auto has_room = [&] {
-      head_cache_ = h.consumer.head.load(std::memory_order_seq_cst);
-      return tail_ + need - head_cache_ <= g.capacity;
-    };
-    bool room = has_room();
-    if (!detail::positions_valid(g, head_cache_, tail_)) {
-      unlock();
-      return fail(EBADMSG, "send", segment_->name(), "corrupted channel state (head/tail)");
-    }
-    if (!room) {
-      if (!wait) {
-        unlock();
-        return std::optional<std::span<std::byte>>{};
-      }
-      auto consumers_left = [&] {
-        bool registered = segment_->any_registered(kRoleConsumer);
-        saw_consumer_ = saw_consumer_ || registered || peer_attached_since_start();
-        return saw_consumer_ && !registered;
+  // The space a record written at `position` takes: padding to the end of the ring first if it
+  // would not fit before it.
+  auto needed_at = [&](std::uint64_t position) {
+    const std::uint64_t offset = position & g.mask;
+    return (offset + record > g.capacity ? g.capacity - offset : 0) + record;
+  };
+  auto where = [&] { return multi_ ? h.claim.claim.load(std::memory_order_seq_cst) : tail_; };
+
+  if (multi_) detail::let_pending_claims_publish(h, policy_);
+  std::uint64_t start = where();
+  for (;;) {
+    if (start + needed_at(start) - head_cache_ > g.capacity) {
+      auto has_room = [&] {
+        head_cache_ = h.consumer.head.load(std::memory_order_seq_cst);
+        start = where();
+        return start + needed_at(start) - head_cache_ <= g.capacity;
       };
-      auto consumers_dead = [&] {
-        bool alive = segment_->any_alive(kRoleConsumer);
-        saw_consumer_ = saw_consumer_ || alive || peer_attached_since_start();
-        return saw_consumer_ && !alive;
-      };
-      int rc =
-          detail::wait_until(h.space, policy_, deadline, has_room, consumers_dead, consumers_left);
-      if (rc != 0) {
-        unlock();
-        return fail(rc, "send", segment_->name(),
-                    rc == EPIPE ? "the channel is full and no consumer is left" : "");
+      bool room = has_room();
+      if (!detail::positions_valid(g, head_cache_, start))
+        return fail(EBADMSG, "send", segment_->name(), "corrupted channel state (head/tail)");
+      if (!room) {
+        if (!wait) return std::optional<std::span<std::byte>>{};
+        int rc = wait_for_room(has_room, deadline);
+        if (rc != 0) {
+          return fail(rc, "send", segment_->name(),
+                      rc == EPIPE ? "the channel is full and no consumer is left" : "");
+        }
       }
     }
+    if (!multi_) break;
+    // Name the claim in our slot before making it, so that it can be skipped if we die.
+    auto& mine = h.participants[slot_];
+    const std::uint64_t end = start + needed_at(start);
+    mine.claim_start.store(start, std::memory_order_relaxed);
+    mine.claim_end.store(end, std::memory_order_relaxed);
+    if (h.claim.claim.compare_exchange_strong(start, end, std::memory_order_seq_cst)) {
+      claim_start_ = start;
+      claim_end_ = end;
+      break;
+    }
+    mine.claim_end.store(0, std::memory_order_relaxed);  // `start` now holds the current claim
   }
 
   std::byte* ring = segment_->ring();
-  if (pad != 0) {
-    RecordHeader padding{static_cast<std::uint32_t>(pad) | detail::kPaddingBit,
-                         detail::record_tag(tail_)};
-    std::memcpy(ring + offset, &padding, sizeof padding);
-    tail_ += pad;
-    offset = 0;
+  std::uint64_t position = start;
+  if (needed_at(start) != record) {
+    detail::write_padding(ring, g, start, start + (g.capacity - (start & g.mask)));
+    position = start + (g.capacity - (start & g.mask));
   }
-  write_pos_ = tail_;
+  write_pos_ = position;
   writing_ = true;
+  const std::uint64_t offset = position & g.mask;
   // Ask for ownership of the lines the next records will use while this one is written: the
   // consumer has them cached, and waiting for them at the store is the producer's main cost.
   __builtin_prefetch(ring + ((offset + record + 64) & g.mask), 1);
@@ -154,30 +143,53 @@ Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size
       std::span<std::byte>(ring + offset + sizeof(RecordHeader), size)};
 }
 
+template <class HasRoom>
+int Sender::wait_for_room(HasRoom& has_room, detail::Clock::time_point deadline) {
+  auto& h = segment_->header();
+  auto consumers_left = [&] {
+    bool registered = segment_->any_registered(kRoleConsumer);
+    saw_consumer_ = saw_consumer_ || registered || peer_attached_since_start();
+    return saw_consumer_ && !registered;
+  };
+  auto consumers_dead = [&] {
+    bool alive = segment_->any_alive(kRoleConsumer);
+    saw_consumer_ = saw_consumer_ || alive || peer_attached_since_start();
+    return saw_consumer_ && !alive;
+  };
+  return detail::wait_until(h.space, policy_, deadline, has_room, consumers_dead, consumers_left);
+}
+
 void Sender::finish_write(std::size_t size) {
   auto& h = segment_->header();
+  const auto& g = segment_->geometry();
   std::byte* ring = segment_->ring();
   RecordHeader rh{static_cast<std::uint32_t>(size), detail::record_tag(write_pos_)};
-  std::memcpy(ring + (write_pos_ & segment_->geometry().mask), &rh, sizeof rh);
-  tail_ = write_pos_ + detail::record_size(size);
-  h.producer.tail.store(tail_, std::memory_order_seq_cst);  // publish; see waiting.hpp
+  std::memcpy(ring + (write_pos_ & g.mask), &rh, sizeof rh);
+  const std::uint64_t end = write_pos_ + detail::record_size(size);
   writing_ = false;
   if (multi_) {
-    detail::give_side(h.producer.owner, h.producer_lock, lock_owner_);
-    lock_owner_ = 0;
+    // A commit shorter than the reservation leaves the rest of the claim to padding.
+    detail::write_padding(ring, g, end, claim_end_);
+    detail::publish_in_turn(*segment_, slot_, policy_, claim_start_, claim_end_);
+    claim_end_ = 0;
+    return;
   }
+  tail_ = end;
+  h.producer.tail.store(tail_, std::memory_order_seq_cst);  // publish; see waiting.hpp
   detail::wake_sleepers(h.data);
 }
 
 void Sender::abandon_write() {
-  auto& h = segment_->header();
-  // Nothing was published: forget the padding and the record written past the tail.
-  tail_ = h.producer.tail.load(std::memory_order_relaxed);
   writing_ = false;
   if (multi_) {
-    detail::give_side(h.producer.owner, h.producer_lock, lock_owner_);
-    lock_owner_ = 0;
+    // The claim cannot be handed back (later claims follow it): it is published as padding.
+    detail::write_padding(segment_->ring(), segment_->geometry(), claim_start_, claim_end_);
+    detail::publish_in_turn(*segment_, slot_, policy_, claim_start_, claim_end_);
+    claim_end_ = 0;
+    return;
   }
+  // Nothing was published: forget the padding and the record written past the tail.
+  tail_ = segment_->header().producer.tail.load(std::memory_order_relaxed);
 }
 
 Result<void> Sender::send(std::span<const std::byte> message, Timeout timeout) {

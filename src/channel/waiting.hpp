@@ -47,6 +47,15 @@ inline void wake_sleepers(WaitLine& line) noexcept {
   }
 }
 
+// Spins (no syscall, no shared access) for about `interval`.
+inline void pause_for(std::chrono::nanoseconds interval) noexcept {
+  const auto until = Clock::now() + interval;
+  do {
+    for (int i = 0; i < 8; ++i)
+      cpu_relax();
+  } while (Clock::now() < until);
+}
+
 // Waits until ready() is true. REQUIRES: ready() reads the published state with seq_cst loads.
 // Returns 0, ETIMEDOUT, or EPIPE when peer_gone() says so.
 // peer_gone() is called at most every kLivenessInterval (it may be expensive); cheap_gone() is
@@ -61,10 +70,14 @@ int wait_until(WaitLine& line, const WaitPolicy& policy, Clock::time_point deadl
     auto start = Clock::now();
     auto spin_end = forever ? Clock::time_point::max() : start + policy.spin;
     auto next_check = start + kLivenessInterval;
+    const bool paced = policy.poll_interval.count() > 0;
     for (unsigned i = 1;; ++i) {
-      cpu_relax();
+      if (paced)
+        pause_for(policy.poll_interval);
+      else
+        cpu_relax();
       if (ready()) return 0;
-      if ((i & 63) == 0) {
+      if (paced || (i & 63) == 0) {
         auto now = Clock::now();
         if (now >= deadline) return ETIMEDOUT;
         if (now >= spin_end) break;

@@ -113,14 +113,14 @@ TEST(ChannelCrash, ProducerKilledMidMessageNeverExposesAPartialMessage) {
   EXPECT_EQ(check_message(got), expected);
 }
 
-// Two producers on a multi-producer channel; one is killed at random points, possibly while it
-// holds the producer lock. The survivor keeps sending; every message seen is whole.
-TEST(ChannelCrash, KilledProducerReleasesTheMultiProducerLock) {
+// Two producers on a multi-producer channel; one is killed at random points, possibly between
+// claiming space and publishing it. The survivor keeps sending; every message seen is whole.
+TEST(ChannelCrash, KilledProducerNeverBlocksTheOtherProducers) {
   ScopedChannel c({.capacity = 1 << 13, .producers = Producers::kMulti});
   auto rx = c->receiver();
   ASSERT_TRUE(rx);
   std::mt19937 rng(777);
-  // A victim killed while holding the lock costs the survivor one liveness interval (100 ms).
+  // A victim killed holding an unpublished claim costs the survivor one liveness interval.
   for (int round = 0; round < kKills / 10; ++round) {
     pid_t victim = ::fork();
     if (victim == 0) {
@@ -133,7 +133,7 @@ TEST(ChannelCrash, KilledProducerReleasesTheMultiProducerLock) {
     }
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
     kill_and_reap(victim);
-    // This process now sends; it must get the lock even if the victim died holding it.
+    // This process now sends; its claim follows the victim's and must still be published.
     auto tx = c->sender();
     ASSERT_TRUE(tx);
     ASSERT_TRUE(tx->send("survivor", 2s)) << "round " << round;
@@ -260,6 +260,92 @@ TEST(ChannelCrash, BlockedReceiverIsToldWhenTheProducerDies) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ECONNRESET) << r.error().message();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+// A producer of a multi-producer channel that reserves space and dies before committing leaves
+// an unpublished claim at the tail. The next producer claims behind it and must not wait
+// forever: it skips the dead claim, publishes, and the consumer sees only the live message.
+pid_t reserve_and_wait_to_be_killed(const std::string& name, std::size_t size) {
+  int ready[2];
+  if (::pipe(ready) != 0) return -1;
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::close(ready[0]);
+    auto ch = Channel::open(name);
+    if (!ch) ::_exit(2);
+    auto tx = ch->sender();
+    if (!tx) ::_exit(3);
+    auto res = tx->reserve(size);
+    if (!res) ::_exit(4);
+    std::memset(res->data().data(), 0x5a, size);
+    if (::write(ready[1], "r", 1) != 1) ::_exit(5);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  bool reserved = ::read(ready[0], &byte, 1) == 1;
+  ::close(ready[0]);
+  if (!reserved) {
+    kill_and_reap(child);
+    return -1;
+  }
+  return child;
+}
+
+TEST(ChannelCrash, ClaimOfADeadProducerIsSkippedByTheNextProducer) {
+  ScopedChannel c({.capacity = 1 << 13, .producers = Producers::kMulti});
+  auto rx = c->receiver();
+  ASSERT_TRUE(rx);
+  pid_t victim = reserve_and_wait_to_be_killed(c.name(), 300);
+  ASSERT_GT(victim, 0);
+  kill_and_reap(victim);
+  auto tx = c->sender();
+  ASSERT_TRUE(tx);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(tx->send("after the dead claim", 2s));
+  std::vector<std::byte> got;
+  auto r = rx->recv(got, 2s);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(got.data()), got.size()),
+            "after the dead claim");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);  // one liveness interval, not more
+  auto more = rx->try_peek();
+  ASSERT_TRUE(more);
+  EXPECT_FALSE(*more) << "the dead producer's bytes must never be delivered";
+  // The ring keeps working across the skipped space, including wrapping past it.
+  for (std::uint32_t seq = 0; seq < 200; ++seq) {
+    ASSERT_TRUE(tx->send(make_message(seq), 1s));
+    ASSERT_TRUE(rx->recv(got, 1s));
+    ASSERT_EQ(check_message(got), seq);
+  }
+}
+
+// The same, with no producer left behind the dead claim: the waiting consumer skips the claim
+// itself, reports the death, and a new producer can send afterwards.
+TEST(ChannelCrash, ClaimOfADeadProducerIsSkippedByTheWaitingConsumer) {
+  ScopedChannel c({.capacity = 1 << 13, .producers = Producers::kMulti});
+  auto rx = c->receiver();
+  ASSERT_TRUE(rx);
+  pid_t victim = reserve_and_wait_to_be_killed(c.name(), 2000);
+  ASSERT_GT(victim, 0);
+  kill_and_reap(victim);
+  std::vector<std::byte> got;
+  auto start = std::chrono::steady_clock::now();
+  auto r = rx->recv(got, 5s);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ECONNRESET) << r.error().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  auto info = Channel::inspect(c.name());
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->used(), 0u) << "the dead claim was consumed as padding";
+  auto tx = c->sender();
+  ASSERT_TRUE(tx);
+  for (std::uint32_t seq = 0; seq < 50; ++seq) {
+    ASSERT_TRUE(tx->send(make_message(seq), 1s));
+    ASSERT_TRUE(rx->recv(got, 1s)) << seq;
+    ASSERT_EQ(check_message(got), seq);
+  }
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 #include "ipckit/channel.hpp"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <numeric>
+#include <thread>
 
 #include "channel/channel_test_support.hpp"
 
@@ -198,6 +200,36 @@ TEST(Channel, RecvTimesOutWithEtimedout) {
   EXPECT_EQ(r.error().code(), ETIMEDOUT);
 }
 
+// A paced receiver (poll_interval) still honours its timeout, and still gets every message of
+// a stream from another thread, in order.
+TEST(Channel, PacedReceiverTimesOutAndLosesNothing) {
+  ScopedChannel c({.capacity = 1 << 14});
+  const channel::WaitPolicy paced{.mode = channel::WaitMode::kBusyPoll,
+                                  .poll_interval = std::chrono::microseconds(200)};
+  auto rx = c->receiver(paced);
+  auto tx = c->sender();
+  ASSERT_TRUE(rx && tx);
+  std::vector<std::byte> buf(16);
+  auto r = rx->recv(buf, std::chrono::milliseconds(30));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ETIMEDOUT);
+  constexpr std::uint32_t kCount = 20000;
+  std::thread producer([&] {
+    for (std::uint32_t i = 0; i < kCount; ++i)
+      if (!tx->send(std::as_bytes(std::span(&i, 1)))) return;
+  });
+  std::uint32_t expected = 0;
+  for (; expected < kCount; ++expected) {
+    auto n = rx->recv(std::span<std::byte>(buf), std::chrono::seconds(5));
+    if (!n || *n != 4) break;
+    std::uint32_t got = 0;
+    std::memcpy(&got, buf.data(), 4);
+    if (got != expected) break;
+  }
+  producer.join();
+  EXPECT_EQ(expected, kCount);
+}
+
 TEST(Channel, SendTimesOutWithEtimedoutWhenFull) {
   ScopedChannel c({.capacity = 4096});
   auto rx = c->receiver();
@@ -268,6 +300,38 @@ TEST(Channel, DroppedReservationPublishesNothing) {
   std::vector<std::byte> got;
   ASSERT_TRUE(rx->recv(got));
   EXPECT_EQ(string_of(got), "after");
+}
+
+// Multi-producer: a claim cannot be handed back (later claims may follow it), so the unused
+// part of a short commit, and a whole dropped reservation, are published as padding, across
+// the end of the ring too; a second producer's message behind them still arrives.
+TEST(Channel, MultiProducerShortCommitsAndDroppedReservationsLeaveOnlyPadding) {
+  using namespace std::chrono_literals;
+  ScopedChannel c({.capacity = 4096, .producers = channel::Producers::kMulti});
+  auto tx = c->sender();
+  auto other = c->sender();
+  auto rx = c->receiver();
+  ASSERT_TRUE(tx && other && rx);
+  std::vector<std::byte> got;
+  for (int round = 0; round < 40; ++round) {  // 40 x ~1.6 KiB wraps a 4 KiB ring many times
+    {
+      auto dropped = tx->reserve(300);
+      ASSERT_TRUE(dropped);
+      std::memset(dropped->data().data(), 'x', 300);
+    }
+    auto res = tx->reserve(1000);
+    ASSERT_TRUE(res);
+    std::memcpy(res->data().data(), "short", 5);
+    ASSERT_TRUE(res->commit(5));
+    ASSERT_TRUE(other->send(fmt::format("other {}", round), 1s));
+    ASSERT_TRUE(rx->recv(got, 1s));
+    EXPECT_EQ(string_of(got), "short");
+    ASSERT_TRUE(rx->recv(got, 1s));
+    EXPECT_EQ(string_of(got), fmt::format("other {}", round));
+    auto empty = rx->try_peek();
+    ASSERT_TRUE(empty);
+    EXPECT_FALSE(*empty) << "round " << round;
+  }
 }
 
 TEST(Channel, CommitOfMoreThanReservedFailsWithEinval) {

@@ -34,6 +34,12 @@ enum class WaitMode {
 struct WaitPolicy {
   WaitMode mode = WaitMode::kSpinThenBlock;
   std::chrono::nanoseconds spin = std::chrono::microseconds(50);
+  // While spinning, look at the ring only once per `poll_interval` (0: continuously). A consumer
+  // that looks less often than messages arrive takes them in batches and stays off the cache
+  // lines the producers are writing: more throughput when the producers are slower than the
+  // consumer (typically multi-producer), for up to `poll_interval` more latency. An idle
+  // strategy in Aeron's sense; see docs/channel.md.
+  std::chrono::nanoseconds poll_interval{0};
 };
 
 // A relative timeout for blocking calls. kForever waits until the operation completes or the

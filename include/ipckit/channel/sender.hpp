@@ -2,13 +2,15 @@
 //
 // A Sender is registered in the channel header for its whole life (so consumers can tell that a
 // producer exists, and that it died). With Producers::kSingle it owns the producer side outright
-// and sends without any atomic read-modify-write; with Producers::kMulti it takes the producer
-// lock for each message (or reservation).
+// and sends without any atomic read-modify-write; with Producers::kMulti it claims space for each
+// message (or reservation) with one compare-and-swap and publishes it after the producers that
+// claimed before it (docs/channel-format.md, "Side ownership").
 //
 // Thread safety: one thread at a time per Sender; take one Sender per thread (kMulti) instead.
 // Move-only; moving is noexcept.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -29,7 +31,8 @@ class Sender;
 
 // Space reserved in the ring for one message, written in place (zero copy) and then published
 // with commit(). Dropping a Reservation without commit() publishes nothing and frees the space.
-// With Producers::kMulti, the producer lock is held until commit() or drop: keep it short.
+// With Producers::kMulti, claims made after this one are published only after commit() or drop:
+// keep it short.
 class Reservation {
  public:
   // The writable space: exactly the size asked of Sender::reserve.
@@ -57,8 +60,9 @@ class Sender {
   [[nodiscard]] Result<void> send(std::span<const std::byte> message, Timeout timeout = kForever);
   [[nodiscard]] Result<void> send(std::string_view message, Timeout timeout = kForever);
 
-  // Sends without waiting. Returns false when the ring has no room (or, kMulti, the producer
-  // lock is busy); nothing is sent then. Errors as send(), never ETIMEDOUT/EPIPE.
+  // Sends without waiting for space. Returns false when the ring has no room; nothing is sent
+  // then. (kMulti: may wait for producers that claimed space just before to publish.) Errors as
+  // send(), never ETIMEDOUT/EPIPE.
   [[nodiscard]] Result<bool> try_send(std::span<const std::byte> message);
 
   // Reserves `size` bytes for in-place writing; waits for space like send().
@@ -82,6 +86,8 @@ class Sender {
                                                           bool wait);
   void finish_write(std::size_t size);
   void abandon_write();
+  template <class HasRoom>
+  int wait_for_room(HasRoom& has_room, std::chrono::steady_clock::time_point deadline);
   void release_side() noexcept;
   [[nodiscard]] bool peer_attached_since_start() const noexcept;
 
@@ -95,7 +101,8 @@ class Sender {
   std::uint64_t write_pos_ = 0;   // position of the open reservation's record
   bool saw_consumer_ = false;
   std::uint32_t peer_attaches_ = 0;  // the peer side's attach counter when we attached
-  std::uint64_t lock_owner_ = 0;     // kMulti: our thread identity while we hold the producer lock
+  std::uint64_t claim_start_ = 0;    // kMulti: the open claim, [claim_start_, claim_end_)
+  std::uint64_t claim_end_ = 0;      // kMulti: 0 when no claim is open
 };
 
 }  // namespace ipckit::channel
