@@ -1,4 +1,4 @@
-// ipckit-fd-passing-bench: descriptors passed per second with ipckit::unix::send_fds and
+// ipckit-fd-passing-bench: descriptors passed per second with ipckit::uds::send_fds and
 // receive_fds against a bare sendmsg/recvmsg loop, measured side by side in one run (these
 // 2-core VMs are noisy: only same-run ratios mean much).
 //
@@ -105,7 +105,7 @@ void ipckit_send(int sock, int fd, long n) {
   const std::byte byte{'x'};
   const ipckit::FdView view(fd);
   for (long i = 0; i < n; ++i) {
-    auto r = ipckit::unix::send_fds(ipckit::FdView(sock), std::span(&byte, 1), std::span(&view, 1));
+    auto r = ipckit::uds::send_fds(ipckit::FdView(sock), std::span(&byte, 1), std::span(&view, 1));
     if (!r) {
       std::fprintf(stderr, "%s\n", r.error().message().c_str());
       std::exit(1);
@@ -117,7 +117,7 @@ long ipckit_receive(int sock, long n) {
   long received = 0;
   for (long i = 0; i < n; ++i) {
     std::byte byte{};
-    auto r = ipckit::unix::receive_fds(ipckit::FdView(sock), std::span(&byte, 1), 1);
+    auto r = ipckit::uds::receive_fds(ipckit::FdView(sock), std::span(&byte, 1), 1);
     if (!r) {
       std::fprintf(stderr, "%s\n", r.error().message().c_str());
       std::exit(1);

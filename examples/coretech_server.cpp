@@ -41,9 +41,9 @@
 
 namespace {
 
-using ipckit::unix::SocketType;
-using ipckit::unix::UnixAddress;
-using ipckit::unix::UnixSocket;
+using ipckit::uds::SocketType;
+using ipckit::uds::UnixAddress;
+using ipckit::uds::UnixSocket;
 
 constexpr std::string_view kDefaultPath = "/tmp/coretech";  // the article's SOCKET_PATH
 

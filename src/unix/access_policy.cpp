@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <string>
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 AccessPolicy AccessPolicy::anyone() {
   AccessPolicy policy;
@@ -62,4 +62,4 @@ void log_refusal_to_stderr(const Refusal& refusal) noexcept {
   }
 }
 
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstring>
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 namespace {
 
@@ -119,4 +119,4 @@ SockAddr UnixAddress::to_sockaddr() const noexcept {
   return out;
 }
 
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

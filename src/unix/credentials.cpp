@@ -21,7 +21,7 @@
 #endif
 #endif
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 namespace {
 
@@ -187,4 +187,4 @@ bool peer_pidfd_supported() noexcept {
 #endif
 }
 
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

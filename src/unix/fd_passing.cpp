@@ -15,9 +15,6 @@
 
 #include "core/syscall.hpp"
 
-#pragma push_macro("unix")
-#undef unix
-
 // Newer than Debian 12's glibc headers; the values are the kernel's asm-generic/socket.h.
 #ifndef SO_PASSRIGHTS
 #define SO_PASSRIGHTS 83  // Linux 6.16
@@ -29,7 +26,7 @@
 #define SCM_PIDFD 0x04  // Linux 6.5, sent when the receiver set SO_PASSPIDFD
 #endif
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 namespace {
 
@@ -355,6 +352,4 @@ Result<bool> pass_rights(FdView socket) {
   return value != 0;
 }
 
-}  // namespace ipckit::unix
-
-#pragma pop_macro("unix")
+}  // namespace ipckit::uds

@@ -13,7 +13,7 @@
 
 #include "unix/socket_io.hpp"
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 namespace {
 
@@ -158,4 +158,4 @@ Result<std::optional<std::vector<std::byte>>> read_frame(FdView socket, std::siz
   return std::optional<std::vector<std::byte>>(std::move(payload));
 }
 
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

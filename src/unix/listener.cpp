@@ -11,7 +11,7 @@
 
 #include "unix/path_lock.hpp"
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 namespace {
 
@@ -216,4 +216,4 @@ Result<void> UnixListener::close() {
   return result;
 }
 
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

@@ -9,7 +9,7 @@
 
 #include "core/syscall.hpp"
 
-namespace ipckit::unix::detail {
+namespace ipckit::uds::detail {
 
 namespace {
 
@@ -70,4 +70,4 @@ Result<void> PathLock::remove() {
   return {};
 }
 
-}  // namespace ipckit::unix::detail
+}  // namespace ipckit::uds::detail

@@ -7,7 +7,7 @@
 #include "ipckit/core/error.hpp"
 #include "ipckit/core/fd.hpp"
 
-namespace ipckit::unix::detail {
+namespace ipckit::uds::detail {
 
 class PathLock {
  public:
@@ -36,4 +36,4 @@ class PathLock {
   bool created_;
 };
 
-}  // namespace ipckit::unix::detail
+}  // namespace ipckit::uds::detail

@@ -11,7 +11,7 @@
 
 #include "unix/socket_io.hpp"
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 namespace detail {
 
@@ -301,4 +301,4 @@ Result<std::chrono::microseconds> UnixSocket::send_timeout() const {
   return get_timeout(fd_.get(), SO_SNDTIMEO);
 }
 
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

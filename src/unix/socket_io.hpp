@@ -7,7 +7,7 @@
 
 #include "ipckit/core/error.hpp"
 
-namespace ipckit::unix::detail {
+namespace ipckit::uds::detail {
 
 // Which timeout governs a call: SO_RCVTIMEO (accept, recv*) or SO_SNDTIMEO (connect, send*).
 enum class Direction { kReceive, kSend };
@@ -37,4 +37,4 @@ auto call_blocking(int fd, Direction direction, F&& f) {
 // can only be an expired SO_RCVTIMEO/SO_SNDTIMEO: it becomes ETIMEDOUT.
 [[nodiscard]] std::unexpected<Error> fail_io(const char* operation, int fd, Direction direction);
 
-}  // namespace ipckit::unix::detail
+}  // namespace ipckit::uds::detail

@@ -8,6 +8,7 @@
 
 #include "ipckit/core/error.hpp"
 #include "ipckit/sysv/key.hpp"
+#include "ipckit/unix/address.hpp"
 
 namespace {
 
@@ -43,6 +44,11 @@ int main() {
   check(error.message() == "shmget(key 0x00001a2b): No such file or directory",
         "Error::message() is operation(object): strerror");
   std::printf("error: %s\n", error.message().c_str());
+
+  // The CMake consumer builds in gnu++23 (CMake's default extensions), where GCC defines the
+  // macro `unix` as 1: the Unix-socket namespace must still be nameable.
+  auto address = ipckit::uds::UnixAddress::parse("@ipckit-consumer");
+  check(address.has_value() && address->is_abstract(), "an @name parses as an abstract address");
 
   if (failures != 0) return 1;
   std::printf("consumer: ok\n");

@@ -12,7 +12,7 @@
 #include "ipckit/unix/socket.hpp"
 #include "support/ipc_test_support.hpp"
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 namespace {
 
 constexpr std::size_t kPathOffset = offsetof(sockaddr_un, sun_path);
@@ -212,4 +212,4 @@ TEST(UnixAddress, AutobindGivesAFiveHexDigitAbstractName) {
 }
 
 }  // namespace
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

@@ -19,7 +19,7 @@
 #include "ipckit/unix/socket.hpp"
 #include "support/ipc_test_support.hpp"
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 namespace {
 
 constexpr uid_t kNobody = 65534;
@@ -276,4 +276,4 @@ TEST(UnixCredentials, PeerPidfdOfAnUnconnectedSocketFailsWithEnodata) {
 }
 
 }  // namespace
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

@@ -13,7 +13,7 @@
 #include "ipckit/unix/fd_passing.hpp"
 #include "unix/fd_passing_test_support.hpp"
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 namespace {
 
 using test::make_memfd;
@@ -126,4 +126,4 @@ TEST(FdPassingPassRightsOption, PipeFailsWithEnotsock) {
 }
 
 }  // namespace
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

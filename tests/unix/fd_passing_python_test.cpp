@@ -18,7 +18,7 @@
 #include "ipckit/unix/fd_passing.hpp"
 #include "unix/fd_passing_test_support.hpp"
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 namespace {
 
 using test::FdPair;
@@ -189,4 +189,4 @@ TEST_F(FdPassingPython, SendsABatchedSequenceThatPythonReceives) {
 }
 
 }  // namespace
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

@@ -18,7 +18,7 @@
 #include "support/ipc_test_support.hpp"
 #include "unix/fd_passing_test_support.hpp"
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 namespace {
 
 using test::FdPassingTest;
@@ -479,4 +479,4 @@ TEST_F(FdPassing, SendOnAPipeFailsWithEnotsock) {
 }
 
 }  // namespace
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

@@ -77,7 +77,7 @@ inline bool is_cloexec(FdView fd) {
   return flags >= 0 && (flags & FD_CLOEXEC) != 0;
 }
 
-// unix::receive_fds into a fresh buffer of `capacity` bytes, with the payload as a string.
+// uds::receive_fds into a fresh buffer of `capacity` bytes, with the payload as a string.
 struct Received {
   std::string payload;
   std::size_t size = 0;
@@ -86,7 +86,7 @@ struct Received {
 };
 inline Result<Received> receive(FdView socket, std::size_t capacity, std::size_t max_fds) {
   std::vector<std::byte> buf(capacity);
-  auto r = unix::receive_fds(socket, buf, max_fds);
+  auto r = uds::receive_fds(socket, buf, max_fds);
   if (!r) return std::unexpected(r.error());
   return Received{std::string(reinterpret_cast<const char*>(buf.data()), r->size), r->size,
                   std::move(r->fds), r->eof};

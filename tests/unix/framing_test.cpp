@@ -14,7 +14,7 @@
 #include "ipckit/unix/socket.hpp"
 #include "support/ipc_test_support.hpp"
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 namespace {
 
 using namespace std::chrono_literals;
@@ -229,4 +229,4 @@ TEST(UnixFraming, TimeoutMidFrameFailsWithEtimedoutAndSaysTheStreamIsUnusable) {
 }
 
 }  // namespace
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

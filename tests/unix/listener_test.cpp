@@ -19,7 +19,7 @@
 
 #include "support/ipc_test_support.hpp"
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 namespace {
 
 constexpr uid_t kNobody = 65534;
@@ -455,4 +455,4 @@ TEST(UnixAccessPolicy, RefusalMessageNamesPidUidAndListener) {
 }
 
 }  // namespace
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

@@ -19,7 +19,7 @@
 
 #include "support/ipc_test_support.hpp"
 
-namespace ipckit::unix {
+namespace ipckit::uds {
 namespace {
 
 using namespace std::chrono_literals;
@@ -428,4 +428,4 @@ TEST(UnixSocket, ReceiveReturnsEintrWhenATimeoutIsSet) {
 }
 
 }  // namespace
-}  // namespace ipckit::unix
+}  // namespace ipckit::uds

@@ -29,7 +29,7 @@ namespace {
 constexpr std::string_view kFdSend = "fd send";
 constexpr std::string_view kFdRecv = "fd recv";
 // The payload that carries the descriptors: one byte, 0x00. It is also a complete one-batch
-// sequence of unix::send_fds_batched(), so receive_fds_batched() accepts what `fd send` sends.
+// sequence of uds::send_fds_batched(), so receive_fds_batched() accepts what `fd send` sends.
 constexpr std::array<std::byte, 1> kPayload{std::byte{0}};
 // exec(3) failures, as env(1), nohup(1) and the shells report them.
 constexpr int kExitCannotExecute = 126;
@@ -61,7 +61,7 @@ int run_send(const SendOptions& o) {
   }
   auto socket = UnixSocket::connect_to(*address, SocketType::kStream);
   if (!socket) return report(kFdSend, socket.error(), &*address);
-  if (auto r = unix::send_fds(*socket, kPayload, views); !r) {
+  if (auto r = uds::send_fds(*socket, kPayload, views); !r) {
     return report(kFdSend, r.error(), &*address);
   }
   return kExitOk;
@@ -90,20 +90,20 @@ struct RecvOptions {
 
 // Waits for one allowed connection on `listener` and one message on it.
 Result<std::optional<std::vector<Fd>>> receive_one(const RecvOptions& o,
-                                                   const unix::UnixListener& listener,
+                                                   const uds::UnixListener& listener,
                                                    const UnixAddress& address) {
   const int timeout = to_poll_timeout(o.timeout);
   auto timed_out = [&](const char* operation, std::string_view what) {
     return fail(ETIMEDOUT, operation, address.describe(),
                 fmt::format("no {} for {}", what, describe_seconds(o.timeout)));
   };
-  std::optional<unix::Connection> conn;
+  std::optional<uds::Connection> conn;
   while (!conn) {
     auto waited = wait_for(listener.fd(), POLLIN, timeout);
     if (!waited) return std::unexpected(waited.error());
     if (*waited == Ready::kStopped) return std::nullopt;
     if (*waited == Ready::kTimedOut) return timed_out("accept", "connection");
-    auto accepted = listener.accept(unix::Blocking::kNo);
+    auto accepted = listener.accept(uds::Blocking::kNo);
     if (accepted) {
       conn.emplace(std::move(*accepted));
     } else if (const int code = accepted.error().code();
@@ -120,7 +120,7 @@ Result<std::optional<std::vector<Fd>>> receive_one(const RecvOptions& o,
     if (!waited) return std::unexpected(waited.error());
     if (*waited == Ready::kStopped) return std::nullopt;
     if (*waited == Ready::kTimedOut) return timed_out("recvmsg", "descriptors");
-    auto got = unix::receive_fds(conn->socket.fd(), buffer, unix::kMaxFdsPerMessage);
+    auto got = uds::receive_fds(conn->socket.fd(), buffer, uds::kMaxFdsPerMessage);
     if (!got) {
       if (got.error().code() == EAGAIN || got.error().code() == EINTR) continue;
       return std::unexpected(got.error());
@@ -174,13 +174,13 @@ int run_recv(RecvOptions& o) {
   auto address = parse_address(o.address);
   if (!address) return report(kFdRecv, address.error());
   if (auto r = StopSignals::install(); !r) return report(kFdRecv, r.error());
-  const unix::AccessPolicy policy = policy_for(o.policy, *address);
+  const uds::AccessPolicy policy = policy_for(o.policy, *address);
   std::vector<Fd> fds;
   {
-    auto listener = unix::UnixListener::bind(*address, {.type = SocketType::kStream,
-                                                        .blocking = unix::Blocking::kNo,
-                                                        .mode = mode_value(o.mode),
-                                                        .policy = policy});
+    auto listener = uds::UnixListener::bind(*address, {.type = SocketType::kStream,
+                                                       .blocking = uds::Blocking::kNo,
+                                                       .mode = mode_value(o.mode),
+                                                       .policy = policy});
     if (!listener) return report(kFdRecv, listener.error(), &*address);
     auto got = receive_one(o, *listener, *address);
     if (!got) return report(kFdRecv, got.error(), &*address);
@@ -207,9 +207,9 @@ Verb add_fd_send(CLI::App& fd) {
       ->required()
       ->check(file_validator());
   app->callback([o] {
-    if (o->files.size() > unix::kMaxFdsPerMessage) {
+    if (o->files.size() > uds::kMaxFdsPerMessage) {
       throw CLI::ValidationError("FILE", fmt::format("at most {} files fit in one message, not {}",
-                                                     unix::kMaxFdsPerMessage, o->files.size()));
+                                                     uds::kMaxFdsPerMessage, o->files.size()));
     }
   });
   return {app, [o] { return run_send(*o); }};

@@ -42,7 +42,7 @@ bool about_stdio(const Error& e) {
 }
 
 int listen_datagram(const ListenOptions& o, const UnixAddress& address,
-                    const unix::AccessPolicy& policy) {
+                    const uds::AccessPolicy& policy) {
   auto bound = BoundDatagram::bind(address, mode_value(o.mode));
   if (!bound) return report(kListen, bound.error(), &address);
   if (o.verbose) {
@@ -72,13 +72,12 @@ int run_listen(const ListenOptions& o) {
   if (!address) return report(kListen, address.error());
   if (auto r = StopSignals::install(); !r) return report(kListen, r.error());
   const SocketType type = type_value(o.type);
-  const unix::AccessPolicy policy = policy_for(o.policy, *address);
+  const uds::AccessPolicy policy = policy_for(o.policy, *address);
   if (type == SocketType::kDatagram) return listen_datagram(o, *address, policy);
 
-  auto listener = unix::UnixListener::bind(*address, {.type = type,
-                                                      .blocking = unix::Blocking::kNo,
-                                                      .mode = mode_value(o.mode),
-                                                      .policy = policy});
+  auto listener = uds::UnixListener::bind(
+      *address,
+      {.type = type, .blocking = uds::Blocking::kNo, .mode = mode_value(o.mode), .policy = policy});
   if (!listener) return report(kListen, listener.error(), &*address);
   if (o.verbose) {
     warn("{}: listening on {} ({}, allowing {})", kListen, address->describe(), type_word(type),
@@ -94,7 +93,7 @@ int run_listen(const ListenOptions& o) {
                     Error(ETIMEDOUT, "accept", address->describe(),
                           fmt::format("no connection for {}", describe_seconds(o.timeout))));
     }
-    auto conn = listener->accept(unix::Blocking::kNo);
+    auto conn = listener->accept(uds::Blocking::kNo);
     if (!conn) {
       const int code = conn.error().code();
       if (code == EAGAIN || code == EINTR || code == ECONNABORTED) continue;  // refused or gone
@@ -152,7 +151,7 @@ int run_connect(const ConnectOptions& o) {
   }
   if (auto r = socket->connect(*address); !r) return report(kConnect, r.error(), &*address);
   if (o.verbose) {
-    auto peer = unix::peer_credentials(*socket);
+    auto peer = uds::peer_credentials(*socket);
     if (!peer) return report(kConnect, peer.error(), &*address);
     if (*peer) {
       print_peer(kConnect, fmt::format("connected to {}, listener", address->describe()), **peer);

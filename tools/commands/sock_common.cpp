@@ -155,12 +155,12 @@ void add_policy_options(CLI::App& app, PolicyOptions& options) {
   app.add_flag("--allow-any", options.any, "Accept every peer")->excludes(uid)->excludes(gid);
 }
 
-unix::AccessPolicy policy_for(const PolicyOptions& options, const UnixAddress& address) {
-  if (options.any) return unix::AccessPolicy::anyone();
+uds::AccessPolicy policy_for(const PolicyOptions& options, const UnixAddress& address) {
+  if (options.any) return uds::AccessPolicy::anyone();
   if (options.uids.empty() && options.gids.empty()) {
-    return address.is_path() ? unix::AccessPolicy::anyone() : unix::AccessPolicy::same_user();
+    return address.is_path() ? uds::AccessPolicy::anyone() : uds::AccessPolicy::same_user();
   }
-  auto policy = unix::AccessPolicy::only({});
+  auto policy = uds::AccessPolicy::only({});
   for (uid_t uid : options.uids)
     policy.allow_user(uid);
   for (gid_t gid : options.gids)
@@ -191,7 +191,7 @@ int report(std::string_view prefix, const Error& e, const UnixAddress* address) 
                            named.object(), named.detail()));
 }
 
-void print_peer(std::string_view prefix, std::string_view what, const unix::PeerCredentials& peer) {
+void print_peer(std::string_view prefix, std::string_view what, const uds::PeerCredentials& peer) {
   warn("{}: {} pid {} uid {} gid {}", prefix, what, peer.pid, peer.uid, peer.gid);
 }
 
@@ -259,9 +259,9 @@ Result<Ready> wait_for(FdView fd, short events, int timeout_ms) {
 // BoundDatagram.
 
 Result<BoundDatagram> BoundDatagram::bind(const UnixAddress& address, std::optional<mode_t> mode) {
-  auto socket = UnixSocket::create(SocketType::kDatagram, unix::Blocking::kNo);
+  auto socket = UnixSocket::create(SocketType::kDatagram, uds::Blocking::kNo);
   if (!socket) return std::unexpected(socket.error());
-  if (auto r = unix::set_pass_credentials(*socket, true); !r) return std::unexpected(r.error());
+  if (auto r = uds::set_pass_credentials(*socket, true); !r) return std::unexpected(r.error());
   if (!address.is_path()) {
     if (auto r = socket->bind(address); !r) {
       if (r.error().code() != EADDRINUSE) return std::unexpected(r.error());
@@ -281,7 +281,7 @@ Result<BoundDatagram> BoundDatagram::bind(const UnixAddress& address, std::optio
                               file_type(existing.st_mode)));
     }
     // A socket file: probe it. Only a dead one (ECONNREFUSED) is replaced.
-    auto probe = UnixSocket::create(SocketType::kDatagram, unix::Blocking::kNo);
+    auto probe = UnixSocket::create(SocketType::kDatagram, uds::Blocking::kNo);
     if (!probe) return std::unexpected(probe.error());
     auto r = probe->connect(address);
     if (r || r.error().code() == EPROTOTYPE || r.error().code() == EAGAIN) {
@@ -312,7 +312,7 @@ Result<BoundDatagram> BoundDatagram::bind(const UnixAddress& address, std::optio
     return std::unexpected(e);
   }
   bound.file_path_ = std::move(*path);
-  bound.file_id_ = unix::detail::FileId::of(st);
+  bound.file_id_ = uds::detail::FileId::of(st);
   bound.owner_pid_ = ::getpid();
   return bound;
 }
@@ -328,13 +328,13 @@ BoundDatagram::~BoundDatagram() {
   if (file_path_.empty() || owner_pid_ != ::getpid()) return;
   struct stat now {};
   if (::lstat(file_path_.c_str(), &now) == 0 && S_ISSOCK(now.st_mode) &&
-      unix::detail::FileId::of(now) == file_id_) {
+      uds::detail::FileId::of(now) == file_id_) {
     (void)::unlink(file_path_.c_str());
   }
 }
 
 Result<std::optional<Message>> receive_datagram(const BoundDatagram& bound,
-                                                const unix::AccessPolicy& policy,
+                                                const uds::AccessPolicy& policy,
                                                 std::span<std::byte> buffer, int timeout_ms,
                                                 Ready& ready) {
   for (;;) {
@@ -342,7 +342,7 @@ Result<std::optional<Message>> receive_datagram(const BoundDatagram& bound,
     if (!waited) return std::unexpected(waited.error());
     ready = *waited;
     if (ready != Ready::kReady) return std::optional<Message>();
-    auto got = unix::receive_with_credentials(bound.socket().fd(), buffer);
+    auto got = uds::receive_with_credentials(bound.socket().fd(), buffer);
     if (!got) {
       if (got.error().code() == EAGAIN || got.error().code() == EINTR) continue;
       return std::unexpected(about(got.error(), &bound.address()));
@@ -352,11 +352,11 @@ Result<std::optional<Message>> receive_datagram(const BoundDatagram& bound,
                   fmt::format("a message longer than {} bytes was cut; it is lost", buffer.size()));
     }
     // SO_PASSCRED is on, so the kernel always attaches credentials.
-    const unix::PeerCredentials sender = got->credentials.value_or(unix::PeerCredentials{
+    const uds::PeerCredentials sender = got->credentials.value_or(uds::PeerCredentials{
         .pid = 0, .uid = static_cast<uid_t>(-1), .gid = static_cast<gid_t>(-1)});
     if (!got->credentials || !policy.allows(sender)) {
-      unix::log_refusal_to_stderr(
-          unix::Refusal{.peer = sender, .listener = bound.address(), .reason = "not allowed"});
+      uds::log_refusal_to_stderr(
+          uds::Refusal{.peer = sender, .listener = bound.address(), .reason = "not allowed"});
       continue;
     }
     return std::optional<Message>(Message{.size = got->size, .sender = sender});

@@ -28,9 +28,9 @@
 
 namespace ipckit::cli::sock {
 
-using unix::SocketType;
-using unix::UnixAddress;
-using unix::UnixSocket;
+using uds::SocketType;
+using uds::UnixAddress;
+using uds::UnixSocket;
 
 // One verb of `ipckit sock` or `ipckit fd`: its CLI11 subcommand and the function that runs it.
 struct Verb {
@@ -65,8 +65,8 @@ struct PolicyOptions {
 void add_policy_options(CLI::App& app, PolicyOptions& options);
 // The policy the options ask for; none given: the library's default for the address (the same
 // user for abstract names, anyone for paths).
-[[nodiscard]] unix::AccessPolicy policy_for(const PolicyOptions& options,
-                                            const UnixAddress& address);
+[[nodiscard]] uds::AccessPolicy policy_for(const PolicyOptions& options,
+                                           const UnixAddress& address);
 
 // --mode MODE: octal permission bits of a path socket's file, at most 0777.
 [[nodiscard]] CLI::Validator mode_validator();
@@ -77,7 +77,7 @@ void add_policy_options(CLI::App& app, PolicyOptions& options);
 int report(std::string_view prefix, const Error& e, const UnixAddress* address = nullptr);
 
 // "ipckit: PREFIX: WHAT pid P uid U gid G" on stderr (the -v lines).
-void print_peer(std::string_view prefix, std::string_view what, const unix::PeerCredentials& peer);
+void print_peer(std::string_view prefix, std::string_view what, const uds::PeerCredentials& peer);
 
 // SIGINT, SIGTERM and SIGHUP stop a waiting command: handlers (without SA_RESTART) record the
 // signal and wake poll(2) through a self-pipe, so the command returns through its destructors
@@ -132,7 +132,7 @@ class BoundDatagram {
   UnixSocket socket_;
   UnixAddress address_;
   std::string file_path_;  // absolute; empty: nothing to remove
-  unix::detail::FileId file_id_;
+  uds::detail::FileId file_id_;
   pid_t owner_pid_ = 0;
 };
 
@@ -143,14 +143,14 @@ inline constexpr std::size_t kMaxMessage = std::size_t{256} << 10;
 // One datagram taken by receive_datagram(), with its sender's credentials.
 struct Message {
   std::size_t size;
-  unix::PeerCredentials sender;
+  uds::PeerCredentials sender;
 };
 // Waits (with stop signals and `timeout_ms`) for a datagram the policy allows on `bound`;
 // refused senders' messages are dropped and logged as UnixListener logs refused peers.
 // Returns: the message in buffer's first `size` bytes, or std::nullopt when stopped or timed out
 // (`ready` says which). Errors: EMSGSIZE (longer than the buffer), those of recvmsg(2).
 [[nodiscard]] Result<std::optional<Message>> receive_datagram(const BoundDatagram& bound,
-                                                              const unix::AccessPolicy& policy,
+                                                              const uds::AccessPolicy& policy,
                                                               std::span<std::byte> buffer,
                                                               int timeout_ms, Ready& ready);
 

@@ -45,7 +45,7 @@ Result<std::optional<std::size_t>> receive_some(const UnixSocket& socket,
 }  // namespace
 
 Result<void> copy_both_ways(const UnixSocket& socket, const UnixAddress& address, Input& input) {
-  if (auto r = socket.set_blocking(unix::Blocking::kNo); !r) return std::unexpected(r.error());
+  if (auto r = socket.set_blocking(uds::Blocking::kNo); !r) return std::unexpected(r.error());
   const bool datagram = socket.type() == SocketType::kDatagram;
   const bool stream = socket.type() == SocketType::kStream;
   std::vector<std::byte> in_buffer(kInputChunk);
@@ -60,7 +60,7 @@ Result<void> copy_both_ways(const UnixSocket& socket, const UnixAddress& address
   for (;;) {
     if (!reading_stdin && to_socket.empty() && !shut) {
       if (!datagram) {
-        if (auto r = socket.shutdown(unix::Shutdown::kWrite); !r) return std::unexpected(r.error());
+        if (auto r = socket.shutdown(uds::Shutdown::kWrite); !r) return std::unexpected(r.error());
       }
       shut = true;
     }

@@ -98,7 +98,7 @@ Result<void> send_stream(const UnixSocket& socket, const SendOptions& o) {
       if (errno == EINTR) continue;
       return fail_errno("read", "stdin");
     }
-    if (n == 0) return socket.shutdown(unix::Shutdown::kWrite);
+    if (n == 0) return socket.shutdown(uds::Shutdown::kWrite);
     if (auto r = socket.send_all(Bytes(chunk).first(static_cast<std::size_t>(n))); !r) return r;
   }
 }
@@ -175,7 +175,7 @@ Result<void> end_message(bool lines) {
 }
 
 int recv_datagrams(const RecvOptions& o, const UnixAddress& address,
-                   const unix::AccessPolicy& policy) {
+                   const uds::AccessPolicy& policy) {
   auto bound = BoundDatagram::bind(address, mode_value(o.mode));
   if (!bound) return report(kRecv, bound.error(), &address);
   std::vector<std::byte> buffer(kMaxMessage);
@@ -242,13 +242,12 @@ int run_recv(const RecvOptions& o) {
   if (!address) return report(kRecv, address.error());
   if (auto r = StopSignals::install(); !r) return report(kRecv, r.error());
   const SocketType type = type_value(o.type);
-  const unix::AccessPolicy policy = policy_for(o.policy, *address);
+  const uds::AccessPolicy policy = policy_for(o.policy, *address);
   if (type == SocketType::kDatagram) return recv_datagrams(o, *address, policy);
 
-  auto listener = unix::UnixListener::bind(*address, {.type = type,
-                                                      .blocking = unix::Blocking::kNo,
-                                                      .mode = mode_value(o.mode),
-                                                      .policy = policy});
+  auto listener = uds::UnixListener::bind(
+      *address,
+      {.type = type, .blocking = uds::Blocking::kNo, .mode = mode_value(o.mode), .policy = policy});
   if (!listener) return report(kRecv, listener.error(), &*address);
   std::uint64_t received = 0;
   while (received < o.count) {
@@ -258,7 +257,7 @@ int run_recv(const RecvOptions& o) {
     if (*waited == Ready::kTimedOut) {
       return report(kRecv, timed_out("accept", *address, "connection", o.timeout));
     }
-    auto conn = listener->accept(unix::Blocking::kNo);
+    auto conn = listener->accept(uds::Blocking::kNo);
     if (!conn) {
       const int code = conn.error().code();
       if (code == EAGAIN || code == EINTR || code == ECONNABORTED) continue;

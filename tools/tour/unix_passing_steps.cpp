@@ -29,9 +29,9 @@
 namespace ipckit::tour {
 namespace {
 
-using unix::SocketType;
-using unix::UnixAddress;
-using unix::UnixSocket;
+using uds::SocketType;
+using uds::UnixAddress;
+using uds::UnixSocket;
 
 constexpr auto kLimit = std::chrono::seconds(2);  // no wait in these steps may last longer
 constexpr uid_t kNobody = 65534;
@@ -66,9 +66,9 @@ bool peer_credentials_step(Tour& t) {
       "told otherwise. A forked child connects, and the listener reads who it is.");
   auto address = UnixAddress::abstract(tour_path(t, "peercred"));
   if (!address) return failed(t, "make the address", address.error());
-  std::vector<unix::Refusal> refusals;
-  auto listener = unix::UnixListener::bind(
-      *address, {.on_refusal = [&](const unix::Refusal& r) { refusals.push_back(r); }});
+  std::vector<uds::Refusal> refusals;
+  auto listener = uds::UnixListener::bind(
+      *address, {.on_refusal = [&](const uds::Refusal& r) { refusals.push_back(r); }});
   if (!listener) return failed(t, "listen", listener.error());
   if (auto r = listener->socket().set_receive_timeout(kLimit); !r) {
     return failed(t, "set a timeout", r.error());
@@ -105,7 +105,7 @@ bool peer_credentials_step(Tour& t) {
         report.close_read();
         auto s = UnixSocket::connect_to(*address);
         if (!s) return 2;
-        auto listener_creds = unix::peer_credentials(*s);  // the listener, as of its listen()
+        auto listener_creds = uds::peer_credentials(*s);  // the listener, as of its listen()
         if (!listener_creds || !*listener_creds) return 3;
         return report.put(fmt::format("{}", (*listener_creds)->pid)) ? 0 : 4;
       })) {
@@ -153,7 +153,7 @@ bool descriptor_passing_step(Tour& t) {
       "abstract socket.");
   auto address = UnixAddress::abstract(tour_path(t, "postscreen"));
   if (!address) return failed(t, "make the address", address.error());
-  auto listener = unix::UnixListener::bind(*address);
+  auto listener = uds::UnixListener::bind(*address);
   if (!listener) return failed(t, "listen", listener.error());
   if (auto r = listener->socket().set_receive_timeout(kLimit); !r) {
     return failed(t, "set a timeout", r.error());
@@ -164,7 +164,7 @@ bool descriptor_passing_step(Tour& t) {
         auto s = UnixSocket::connect_to(*address);
         if (!s || !s->set_receive_timeout(kLimit)) return 2;
         std::array<std::byte, 16> buf;
-        auto got = unix::receive_fds(*s, buf, 1);
+        auto got = uds::receive_fds(*s, buf, 1);
         if (!got || got->fds.size() != 1) return 3;
         const int client = got->fds[0].get();
         pollfd pfd{client, POLLIN, 0};
@@ -194,7 +194,7 @@ bool descriptor_passing_step(Tour& t) {
   t.show("client: {}", kGreeting);
 
   const std::array views{server_end.fd()};
-  if (auto r = unix::send_fds(conn->socket, "smtp", views); !r) {
+  if (auto r = uds::send_fds(conn->socket, "smtp", views); !r) {
     return failed(t, "send the descriptor", r.error());
   }
   t.show("postscreen: sendmsg(smtpd, \"smtp\", SCM_RIGHTS {{fd {}}}); close(fd {})",

@@ -27,9 +27,9 @@
 namespace ipckit::tour {
 namespace {
 
-using unix::SocketType;
-using unix::UnixAddress;
-using unix::UnixSocket;
+using uds::SocketType;
+using uds::UnixAddress;
+using uds::UnixSocket;
 
 constexpr int kNumbers = 5;
 
@@ -195,7 +195,7 @@ bool listing_step(Tour& t) {
   if (auto r = a->bind(*dgram_path); !r) return failed(t, "bind", r.error());
   ScopeExit cleanup([&] { (void)::unlink(path.c_str()); });
   if (auto r = b->bind(*dgram_name); !r) return failed(t, "bind", r.error());
-  auto listener = unix::UnixListener::bind(*stream_name);
+  auto listener = uds::UnixListener::bind(*stream_name);
   if (!listener) return failed(t, "listen", listener.error());
 
   t.show("netstat -nx | grep {}   # the same lines as ss -xa, from /proc/net/unix", path);

@@ -88,7 +88,7 @@ inline std::vector<UnixRow> proc_net_unix() {
 }
 
 // The inode number /proc/net/unix lists a socket under: fstat(2)'s st_ino of its descriptor.
-inline std::uint64_t socket_inode(const unix::UnixSocket& socket) {
+inline std::uint64_t socket_inode(const uds::UnixSocket& socket) {
   struct stat st {};
   return ::fstat(socket.fd().get(), &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
 }

@@ -1,4 +1,4 @@
-// ipckit::unix::AccessPolicy: which peers a UnixListener accepts, judged by SO_PEERCRED.
+// ipckit::uds::AccessPolicy: which peers a UnixListener accepts, judged by SO_PEERCRED.
 //
 // A policy is a set of allowed uids and gids, or "anyone". A peer is allowed when its effective
 // uid is in the uid set or its effective (primary) gid is in the gid set; SO_PEERCRED carries no
@@ -29,11 +29,7 @@
 #include "ipckit/unix/address.hpp"
 #include "ipckit/unix/credentials.hpp"
 
-// GNU C++ modes (-std=gnu++XX) predefine `unix` as 1; the namespace below needs the word.
-#pragma push_macro("unix")
-#undef unix
-
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 class AccessPolicy {
  public:
@@ -82,6 +78,4 @@ using RefusalSink = std::function<void(const Refusal&)>;
 // The default sink: writes Refusal::message() and a newline to stderr in one write(2).
 void log_refusal_to_stderr(const Refusal& refusal) noexcept;
 
-}  // namespace ipckit::unix
-
-#pragma pop_macro("unix")
+}  // namespace ipckit::uds

@@ -1,4 +1,4 @@
-// ipckit::unix::UnixAddress: the address of a Unix domain socket (struct sockaddr_un), as a value.
+// ipckit::uds::UnixAddress: the address of a Unix domain socket (struct sockaddr_un), as a value.
 //
 // Three kinds, as unix(7) describes them:
 //   - a path ("/run/app.sock", "rel/app.sock"): a socket file in the filesystem. It stays on
@@ -16,10 +16,8 @@
 //
 // Thread safety: a plain copyable value.
 //
-// Namespace note: GCC's gnu++ modes (CMake's default, CMAKE_CXX_EXTENSIONS ON) predefine the
-// macro `unix` as 1. These headers save, undefine and restore it around their declarations;
-// code that names `ipckit::unix::...` in such a mode must `#undef unix` itself first (or build
-// with -std=c++23).
+// Namespace: `ipckit::uds` (Unix domain sockets), not `ipckit::unix`: GCC's gnu++ modes (CMake's
+// default) predefine the macro `unix` as 1, which would break every consumer naming it.
 #pragma once
 
 #include <sys/socket.h>
@@ -32,11 +30,7 @@
 
 #include "ipckit/core/error.hpp"
 
-// GNU C++ modes (-std=gnu++XX) predefine `unix` as 1; the namespace below needs the word.
-#pragma push_macro("unix")
-#undef unix
-
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 // sizeof(sockaddr_un::sun_path): 108 on Linux.
 inline constexpr std::size_t kSunPathSize = sizeof(sockaddr_un{}.sun_path);
@@ -123,6 +117,4 @@ class UnixAddress {
   std::string name_;
 };
 
-}  // namespace ipckit::unix
-
-#pragma pop_macro("unix")
+}  // namespace ipckit::uds

@@ -24,11 +24,7 @@
 #include "ipckit/core/error.hpp"
 #include "ipckit/core/fd.hpp"
 
-// GNU C++ modes (-std=gnu++XX) predefine `unix` as 1; the namespace below needs the word.
-#pragma push_macro("unix")
-#undef unix
-
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 struct PeerCredentials {
   pid_t pid;  // 0 when the peer is in a pid namespace the caller cannot see
@@ -86,6 +82,4 @@ struct CredentialMessage {
 // Whether this kernel knows SO_PEERPIDFD (probed once on a socketpair; cached).
 [[nodiscard]] bool peer_pidfd_supported() noexcept;
 
-}  // namespace ipckit::unix
-
-#pragma pop_macro("unix")
+}  // namespace ipckit::uds

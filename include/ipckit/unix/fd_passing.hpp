@@ -34,11 +34,7 @@
 #include "ipckit/core/error.hpp"
 #include "ipckit/core/fd.hpp"
 
-// GNU C++ modes (-std=gnu++XX) predefine `unix` as 1; the namespace below needs the word.
-#pragma push_macro("unix")
-#undef unix
-
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 // The most descriptors one message may carry: the kernel's SCM_MAX_FD.
 inline constexpr std::size_t kMaxFdsPerMessage = 253;
@@ -127,6 +123,4 @@ struct ReceivedFds {
 // Errors: as set_pass_rights(). Man pages: getsockopt(2), unix(7).
 [[nodiscard]] Result<bool> pass_rights(FdView socket);
 
-}  // namespace ipckit::unix
-
-#pragma pop_macro("unix")
+}  // namespace ipckit::uds

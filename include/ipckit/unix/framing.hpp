@@ -32,11 +32,7 @@
 #include "ipckit/core/error.hpp"
 #include "ipckit/core/fd.hpp"
 
-// GNU C++ modes (-std=gnu++XX) predefine `unix` as 1; the namespace below needs the word.
-#pragma push_macro("unix")
-#undef unix
-
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 // Size of the length prefix.
 inline constexpr std::size_t kFrameHeaderSize = 4;
@@ -76,6 +72,4 @@ inline constexpr std::size_t kDefaultMaxFrameSize = std::size_t{16} << 20;
          static_cast<std::uint32_t>(header[2]) << 16 | static_cast<std::uint32_t>(header[3]) << 24;
 }
 
-}  // namespace ipckit::unix
-
-#pragma pop_macro("unix")
+}  // namespace ipckit::uds

@@ -1,4 +1,4 @@
-// ipckit::unix::UnixListener: a listening stream or seqpacket socket that binds its path safely,
+// ipckit::uds::UnixListener: a listening stream or seqpacket socket that binds its path safely,
 // removes its socket file when it goes, and accepts only the peers its AccessPolicy allows.
 //
 // Binding a path (UnixListener::bind), under an exclusive flock(2) on "<path>.lock" so that two
@@ -45,11 +45,7 @@
 #include "ipckit/unix/credentials.hpp"
 #include "ipckit/unix/socket.hpp"
 
-// GNU C++ modes (-std=gnu++XX) predefine `unix` as 1; the namespace below needs the word.
-#pragma push_macro("unix")
-#undef unix
-
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 namespace detail {
 // Which file a listener bound: device, inode and change time. The change time (set when the
@@ -140,6 +136,4 @@ class UnixListener {
   pid_t owner_pid_ = 0;  // the process that bound the file; only it removes it
 };
 
-}  // namespace ipckit::unix
-
-#pragma pop_macro("unix")
+}  // namespace ipckit::uds

@@ -1,4 +1,4 @@
-// ipckit::unix::UnixSocket: one AF_UNIX socket (stream, datagram or seqpacket), owned.
+// ipckit::uds::UnixSocket: one AF_UNIX socket (stream, datagram or seqpacket), owned.
 //
 // Ownership: a UnixSocket owns its descriptor (an ipckit::Fd inside) and closes it exactly once,
 // when destroyed or move-assigned over. It is move-only; moves are noexcept. fd() lends an
@@ -38,11 +38,7 @@
 #include "ipckit/core/fd.hpp"
 #include "ipckit/unix/address.hpp"
 
-// GNU C++ modes (-std=gnu++XX) predefine `unix` as 1; the namespace below needs the word.
-#pragma push_macro("unix")
-#undef unix
-
-namespace ipckit::unix {
+namespace ipckit::uds {
 
 enum class SocketType {
   kStream = SOCK_STREAM,        // a byte stream: no message boundaries
@@ -194,6 +190,4 @@ class UnixSocket {
   SocketType type_;
 };
 
-}  // namespace ipckit::unix
-
-#pragma pop_macro("unix")
+}  // namespace ipckit::uds
