@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
 #include "inspect/proc_file.hpp"
@@ -43,10 +44,21 @@ std::string_view next_field(std::string_view& line) {
   return field;
 }
 
-// Returns false when the maps file could not be read for lack of permission.
-bool scan_maps(pid_t pid, const std::string& dir, ProcScan& scan, bool& holds) {
+// The identity of an IPC namespace (stat(2) of /proc/PID/ns/ipc), or nullopt if unknown.
+std::optional<DevIno> ipc_namespace(const std::string& dir) {
+  struct stat st {};
+  if (::stat((dir + "/ns/ipc").c_str(), &st) != 0) return std::nullopt;
+  return DevIno{st.st_dev, st.st_ino};
+}
+
+// Returns false when the maps file could not be read for lack of permission. A "/SYSV" mapping
+// names a shmid of the process's IPC namespace: it counts only for a process in `own_ns` (or
+// whose namespace cannot be told, so that nothing held is ever taken for unheld).
+bool scan_maps(pid_t pid, const std::string& dir, const std::optional<DevIno>& own_ns,
+               ProcScan& scan, bool& holds) {
   auto text = read_text_file((dir + "/maps").c_str());
   if (!text) return text.error().code() != EACCES && text.error().code() != EPERM;
+  std::optional<bool> same_ns;  // looked up at the first "/SYSV" mapping
   std::string_view rest = *text;
   while (!rest.empty()) {
     const auto nl = rest.find('\n');
@@ -65,6 +77,11 @@ bool scan_maps(pid_t pid, const std::string& dir, ProcScan& scan, bool& holds) {
     std::uint64_t ino = 0;
     if (!parse_number(inode, ino)) continue;
     if (sysv) {
+      if (!same_ns) {
+        const auto ns = ipc_namespace(dir);
+        same_ns = !ns || !own_ns || *ns == *own_ns;
+      }
+      if (!*same_ns) continue;
       add_unique(scan.sysv_shm[static_cast<int>(ino)], pid);
       holds = true;
       continue;
@@ -119,6 +136,7 @@ bool scan_fds(pid_t pid, const std::string& dir, ProcScan& scan, bool& holds) {
 
 ProcScan scan_processes(bool maps, bool fds) {
   ProcScan scan;
+  const auto own_ns = ipc_namespace("/proc/self");
   DIR* proc = ::opendir("/proc");
   if (proc == nullptr) return scan;
   while (const dirent* e = ::readdir(proc)) {
@@ -127,7 +145,7 @@ ProcScan scan_processes(bool maps, bool fds) {
     const std::string dir = std::string("/proc/") + e->d_name;
     bool holds = false;
     bool readable = true;
-    if (maps) readable = scan_maps(pid, dir, scan, holds) && readable;
+    if (maps) readable = scan_maps(pid, dir, own_ns, scan, holds) && readable;
     if (fds) readable = scan_fds(pid, dir, scan, holds) && readable;
     if (!readable) ++scan.unreadable;
     if (!holds) continue;

@@ -41,7 +41,8 @@ struct ProcScan {
 
 // readdir(3) of /proc, then for each process open/read of maps and readlink(2)/stat(2) of each
 // fd. `maps` and `fds` say which to read. Processes that vanish are skipped; those that cannot
-// be read (EACCES) are counted in `unreadable`.
+// be read (EACCES) are counted in `unreadable`. System V mappings count only for processes in
+// this process's IPC namespace (shmids are per namespace).
 [[nodiscard]] ProcScan scan_processes(bool maps, bool fds);
 
 }  // namespace ipckit::inspect::detail

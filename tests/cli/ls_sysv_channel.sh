@@ -49,4 +49,27 @@ expect_line "channel:sysv:0x0000c4a1 (key 0x0000c4a1): creator gone, nobody atta
 # (a line about processes that could not be read may come: pid 1 of an outer sandbox)
 ! grep -v "could not be read" <<<"$out" | grep -q "^ipckit:" || fail "warnings: $out"
 
+# Shmids are per IPC namespace: a process of another namespace that maps its own segment 0 is
+# no holder of ours (nor does it keep our orphaned segment 0 from being stale).
+work=$(mktemp -d "${TMPDIR:-/tmp}/ipckit-ls-sysv-chan.XXXXXX")
+other=
+cleanup() {
+  if [ -n "$other" ]; then
+    kill -9 "$other" 2>/dev/null || true
+    wait "$other" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+unshare --ipc bash -c '
+  "$1" chan create sysv:0xc4a2 --capacity 16K
+  exec "$1" chan recv sysv:0xc4a2 --timeout 60 >/dev/null' sh "$IPCKIT" &
+other=$!
+for _ in $(seq 100); do grep -q "SYSV0000c4a2" "/proc/$other/maps" 2>/dev/null && break; sleep 0.1; done
+grep -q "SYSV0000c4a2" "/proc/$other/maps" || fail "the other namespace's receiver did not attach"
+out=$(unshare --ipc bash -c '
+  "$1" ipcmk -M 4096 >/dev/null
+  "$1" ls --type sysv-shm --raw -o ID,NATTCH,NHOLDERS 2>/dev/null | sed -n 2p' sh "$IPCKIT")
+[ "$out" = "0 0 0" ] || fail "a mapping in another IPC namespace counted as a holder: $out"
+
 echo "ls_sysv_channel: ok"
