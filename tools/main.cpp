@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
     if (subs.size() > before) runners[subs.back()] = std::move(run);
   }
 
-  // A util-linux name with no drop-in (lsipc until it exists): run the CLI11 subcommand of that
-  // name if there is one, as if invoked as "ipckit lsipc ...", else say so and exit 2.
+  // Invoked through a link named ipcs, ipcmk, ipcrm or lsipc: run the CLI11 subcommand of that
+  // name as if invoked as "ipckit NAME ARGS..." (exit 2 if a build lacks it).
   std::vector<std::string> as_subcommand;  // "lsipc ARGS...", reversed as CLI11's parse() wants
   if (is_util_linux_name(invoked_as)) {
     bool registered = false;

@@ -176,7 +176,7 @@ done
 
 # Through links named after the tools (argv[0] dispatch), by name and by path.
 mkdir -p "$WORK/links"
-for name in ipcs ipcmk ipcrm lsipc; do ln -sf "$IPCKIT" "$WORK/links/$name"; done
+for name in ipcs ipcmk ipcrm; do ln -sf "$IPCKIT" "$WORK/links/$name"; done
 for args in "-m" "-z" "-q -i 0" "--h"; do
   compat_clear
   # shellcheck disable=SC2086
@@ -207,11 +207,6 @@ for args in "-z" "-m 99" "-M 0" "shm"; do
   run_as "$WORK/kit" "" ipcrm "$WORK/links/ipcrm" $args
   compat_check "ipcrm $args (link)"
 done
-compat_clear
-run_as "$WORK/kit" "" lsipc "$WORK/links/lsipc"
-if [ "$(cat "$WORK/kit.err")" = "lsipc: not implemented yet" ]; then
-  compat_expect "lsipc (link, not implemented yet)" 2 "lsipc: not implemented yet"
-fi
 
 # The same views from the *_STAT syscalls: a tmpfs hides /proc/sysvipc from both tools.
 mount -t tmpfs ipckit-hides-sysvipc /proc/sysvipc || compat_fail "cannot hide /proc/sysvipc"
