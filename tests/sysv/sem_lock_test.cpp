@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ipckit/core/fd.hpp"
+#include "support/child.hpp"
 #include "support/ipc_test_support.hpp"
 
 namespace ipckit::sysv {
@@ -26,60 +27,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// A forked child running `fn` (its return value is the exit code). The destructor SIGKILLs and
-// reaps a child still running, so a failed ASSERT never leaves a process behind.
-class Child {
- public:
-  explicit Child(const std::function<int()>& fn) {
-    std::fflush(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int code = 250;
-      try {
-        code = fn();
-      } catch (...) {
-      }
-      ::_exit(code);
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (pid_ > 0 && !reaped_) {
-      ::kill(pid_, SIGKILL);
-      (void)wait(10s);
-    }
-  }
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  // Exit code, 128 + signal, or -1 if it is still running after `timeout`.
-  int wait(std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      int status = 0;
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        reaped_ = true;
-        return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-      }
-      if (r < 0 || Clock::now() > deadline) return -1;
-      std::this_thread::sleep_for(1ms);
-    }
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-};
-
-// Polls `pred` until it holds or 5 s pass.
-bool eventually(const std::function<bool()>& pred) {
-  const auto deadline = Clock::now() + 5s;
-  while (!pred()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
+using test::Child;
+using test::eventually;
 
 using Counts = std::vector<unsigned short>;  // {readers, writers}
 

@@ -1,0 +1,71 @@
+// A forked child process owned by a test, and polling for a condition with a deadline.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <thread>
+
+namespace ipckit::test {
+
+// A forked child running `fn` (its return value is the exit code). The destructor SIGKILLs and
+// reaps a child still running, so a failed ASSERT never leaves a process behind.
+class Child {
+ public:
+  explicit Child(const std::function<int()>& fn) {
+    std::fflush(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int code = 250;
+      try {
+        code = fn();
+      } catch (...) {
+      }
+      ::_exit(code);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (pid_ > 0 && !reaped_) {
+      ::kill(pid_, SIGKILL);
+      (void)wait(std::chrono::seconds(10));
+    }
+  }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  // Exit code, 128 + signal, or -1 if it is still running after `timeout`.
+  int wait(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      int status = 0;
+      pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        reaped_ = true;
+        return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+      }
+      if (r < 0 || std::chrono::steady_clock::now() > deadline) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+};
+
+// Polls `pred` until it holds or 5 s pass.
+inline bool eventually(const std::function<bool()>& pred) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+}  // namespace ipckit::test
