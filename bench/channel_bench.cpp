@@ -215,8 +215,12 @@ double channel_throughput(std::size_t size, std::size_t count, int producers, st
       auto c = Channel::open(name);
       auto tx = c->sender({.mode = WaitMode::kSpinThenBlock});
       std::vector<std::byte> msg(size, std::byte{1});
-      for (std::size_t i = 0; i < count / static_cast<std::size_t>(producers); ++i)
-        (void)tx->send(msg);
+      for (std::size_t i = 0; i < count / static_cast<std::size_t>(producers); ++i) {
+        if (auto r = tx->send(msg); !r) {
+          std::fprintf(stderr, "bench producer: %s\n", r.error().message().c_str());
+          ::_exit(1);
+        }
+      }
       ::_exit(0);
     }
     kids.push_back(pid);
@@ -229,7 +233,10 @@ double channel_throughput(std::size_t size, std::size_t count, int producers, st
   std::vector<std::byte> buf(size);
   for (std::size_t i = 0; i < total; ++i) {
     if (copy_out) {
-      if (!rx->recv(std::span<std::byte>(buf))) std::abort();
+      if (auto r = rx->recv(std::span<std::byte>(buf)); !r) {
+        std::fprintf(stderr, "bench consumer: %s\n", r.error().message().c_str());
+        std::abort();
+      }
     } else {
       auto p = rx->peek();
       if (!p) std::abort();

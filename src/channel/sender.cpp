@@ -95,13 +95,19 @@ Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size
   std::uint64_t start = where();
   for (;;) {
     if (start + needed_at(start) - head_cache_ > g.capacity) {
+      // The claim first, then the head: claim <= head + capacity held when the claim was read,
+      // and the head only grows. Other producers and the consumer may still move both past the
+      // claim we read in between (head > start): read again.
       auto has_room = [&] {
-        head_cache_ = h.consumer.head.load(std::memory_order_seq_cst);
-        start = where();
-        return start + needed_at(start) - head_cache_ <= g.capacity;
+        for (int attempt = 0; attempt < 8; ++attempt) {
+          start = where();
+          head_cache_ = h.consumer.head.load(std::memory_order_seq_cst);
+          if (head_cache_ <= start) break;
+        }
+        return head_cache_ <= start && start + needed_at(start) - head_cache_ <= g.capacity;
       };
       bool room = has_room();
-      if (!detail::positions_valid(g, head_cache_, start))
+      if (head_cache_ <= start && !detail::positions_valid(g, head_cache_, start))
         return fail(EBADMSG, "send", segment_->name(), "corrupted channel state (head/tail)");
       if (!room) {
         if (!wait) return std::optional<std::span<std::byte>>{};

@@ -3,10 +3,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "channel/channel_test_support.hpp"
 
@@ -72,13 +75,16 @@ TEST(ChannelConcurrency, CrossProcessSpscDeliversEveryMessageInOrder) {
 TEST(ChannelConcurrency, TwoProducersKeepPerProducerOrderAndLoseNothing) {
   ScopedChannel c({.capacity = 1 << 14, .producers = Producers::kMulti});
   const std::uint32_t n = 100'000 / kScale;
-  auto produce = [&](std::uint32_t id) {
-    auto tx = c->sender();
-    ASSERT_TRUE(tx);
+  // Every sender attaches before the consumer looks: one that finished before another attached
+  // would otherwise be, correctly, the end of the stream.
+  auto tx0 = c->sender();
+  auto tx1 = c->sender();
+  ASSERT_TRUE(tx0 && tx1);
+  auto produce = [&](channel::Sender& tx, std::uint32_t id) {
     for (std::uint32_t i = 0; i < n; ++i)
-      ASSERT_TRUE(tx->send(as_bytes_of({id, i})));
+      ASSERT_TRUE(tx.send(as_bytes_of({id, i})));
   };
-  std::thread a(produce, 0), b(produce, 1);
+  std::thread a(produce, std::ref(*tx0), 0), b(produce, std::ref(*tx1), 1);
   auto rx = c->receiver();
   std::uint32_t next[2] = {0, 0};
   Tagged t{};
@@ -93,6 +99,48 @@ TEST(ChannelConcurrency, TwoProducersKeepPerProducerOrderAndLoseNothing) {
   b.join();
   EXPECT_EQ(next[0], n);
   EXPECT_EQ(next[1], n);
+}
+
+// Three producers on a ring that is always full: claims, publication in turn, and the room
+// check race with each other and with the consumer at every message. No send may fail (a stale
+// claim read against a newer head once looked like corruption) and nothing may be lost.
+TEST(ChannelConcurrency, ThreeProducersOnAFullRingNeverFailAndLoseNothing) {
+  ScopedChannel c({.capacity = 4096, .producers = Producers::kMulti});
+  const std::uint32_t n = 60'000 / kScale;
+  std::atomic<int> failures{0};
+  std::vector<channel::Sender> senders;  // attached before the consumer looks (see above)
+  for (int k = 0; k < 3; ++k) {
+    auto tx = c->sender();
+    ASSERT_TRUE(tx) << tx.error().message();
+    senders.push_back(std::move(*tx));
+  }
+  auto produce = [&](std::uint32_t id) {
+    auto& tx = senders[id];
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (auto r = tx.send(as_bytes_of({id, i}), 10s); !r) {
+        ADD_FAILURE() << "producer " << id << " message " << i << ": " << r.error().message();
+        ++failures;
+        return;
+      }
+    }
+  };
+  std::thread a(produce, 0), b(produce, 1), d(produce, 2);
+  auto rx = c->receiver();
+  std::uint32_t next[3] = {0, 0, 0};
+  Tagged t{};
+  for (std::uint32_t i = 0; i < 3 * n && failures == 0; ++i) {
+    auto r = rx->recv(std::as_writable_bytes(std::span(&t, 1)), 10s);
+    ASSERT_TRUE(r) << r.error().message();
+    ASSERT_LT(t.producer, 3u);
+    ASSERT_EQ(t.seq, next[t.producer]) << "producer " << t.producer;
+    ++next[t.producer];
+  }
+  a.join();
+  b.join();
+  d.join();
+  EXPECT_EQ(failures, 0);
+  for (std::uint32_t p = 0; p < 3; ++p)
+    EXPECT_EQ(next[p], n) << "producer " << p;
 }
 
 TEST(ChannelConcurrency, TwoConsumersShareTheWorkExactlyOnce) {
