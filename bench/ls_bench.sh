@@ -7,12 +7,12 @@
 # sockets are in a private network namespace, so /proc/net/unix holds ours and nothing of the
 # machine's. All of it goes away with the namespaces; nothing is left behind.
 #
-# Usage: bench/ls_bench.sh [path/to/ipckit]   (default build/h-ls/tools/ipckit)
+# Usage: bench/ls_bench.sh [path/to/ipckit]   (default build/default/tools/ipckit)
 # Prints a Markdown table of medians of 5 runs (hyperfine when installed, else date +%s%N).
 # Not part of ctest.
 set -euo pipefail
 
-ipckit=$(realpath "${1:-build/h-ls/tools/ipckit}")
+ipckit=$(realpath "${1:-build/default/tools/ipckit}")
 [ -x "$ipckit" ] || { echo "ls_bench: no ipckit at $ipckit" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "ls_bench: python3 is needed" >&2; exit 1; }
 command -v lsipc >/dev/null || { echo "ls_bench: lsipc (util-linux) is needed" >&2; exit 1; }
