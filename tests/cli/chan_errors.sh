@@ -96,6 +96,7 @@ exists "$prefix-foreign" || fail "chan rm removed a shared-memory object that is
 rm -f "/dev/shm/$prefix-foreign"
 
 expect_usage "--bogus" "$IPCKIT" chan rm "$prefix-a" --bogus
+expect_usage "not in range 0 to 1000000" "$IPCKIT" chan recv "$prefix-a" --poll-interval 5000000
 expect_usage "invalid channel name 'sysv:nonsense'" "$IPCKIT" chan rm "$prefix-a" sysv:nonsense
 expect_usage "invalid channel name 'a/b'" "$IPCKIT" chan rm "$prefix-a" a/b
 expect_usage "invalid channel name 'sysv:0'" "$IPCKIT" chan rm "$prefix-a" sysv:0

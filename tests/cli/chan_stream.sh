@@ -108,7 +108,8 @@ lines=200000
 seq -f 'A %06g' 1 $lines >"$work/A.txt"
 seq -f 'B %06g' 1 $lines >"$work/B.txt"
 "$IPCKIT" chan create "$chan" --multi-producer --capacity 64K
-(timeout 60 "$IPCKIT" chan recv --lines "$chan" >"$work/mp.out") &
+# The receiver polls once per 50 µs: batching must not lose or reorder anything.
+(timeout 60 "$IPCKIT" chan recv --lines --poll-interval 50 "$chan" >"$work/mp.out") &
 pids+=($!)
 recv_job=$!
 wait_for "$chan" consumer 1

@@ -23,6 +23,7 @@ struct RecvOptions {
   std::uint64_t count = 0;
   CLI::Option* count_option = nullptr;  // given: stop after `count` messages
   bool busy_poll = false;
+  std::uint32_t poll_interval_us = 0;  // WaitPolicy::poll_interval, microseconds
 };
 
 // Output collected in memory and written in large pieces. Never writes by itself: the caller
@@ -67,6 +68,7 @@ int run_recv(const RecvOptions& o) {
   if (!target) return report("recv", target.error());
   channel::WaitPolicy policy;
   if (o.busy_poll) policy.mode = channel::WaitMode::kBusyPoll;
+  policy.poll_interval = std::chrono::microseconds(o.poll_interval_us);
   bool single_consumer = true;
   auto rx = attach_receiver(*target, policy, single_consumer);
   if (!rx) return report("recv", rx.error());
@@ -140,6 +142,10 @@ Verb add_recv(CLI::App& chan) {
   o->count_option =
       app->add_option("--count", o->count, "Stop after N messages")->check(CLI::NonNegativeNumber);
   app->add_flag("--busy-poll", o->busy_poll, "Spin instead of sleeping while the channel is empty");
+  app->add_option("--poll-interval", o->poll_interval_us,
+                  "While spinning, look at an empty channel only every US microseconds "
+                  "(batches messages from many producers)")
+      ->check(CLI::Range(0u, 1000000u));
   return {app, [o] { return run_recv(*o); }};
 }
 
