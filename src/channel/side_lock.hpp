@@ -2,11 +2,12 @@
 // Internal.
 //
 // The owner word holds the packed ProcessIdentity of the process that owns the side, or 0. A
-// single-producer (single-consumer) channel takes it once per Sender (Receiver); a multi one
-// takes it around each message. A process that dies holding it leaves its identity behind; the
-// next taker that finds the holder dead (pid gone, or reused with another start time) takes the
-// side over. Whatever the dead holder had half-written lies beyond the published position and
-// is simply overwritten.
+// single-producer (single-consumer) channel takes it once per Sender (Receiver); a
+// multi-consumer one takes it around each message; on a multi-producer channel the producer word
+// only serialises the skipping of dead producers' claims (claims.hpp). A process that dies
+// holding it leaves its identity behind; the next taker that finds the holder dead (pid gone, or
+// reused with another start time) takes the side over. Whatever the dead holder had half-written
+// lies beyond the published position and is simply overwritten.
 #pragma once
 
 #include <atomic>
