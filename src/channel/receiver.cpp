@@ -44,6 +44,7 @@ Receiver& Receiver::operator=(Receiver&& other) noexcept {
     saw_producer_ = other.saw_producer_;
     peer_attaches_ = other.peer_attaches_;
     producer_deaths_ = other.producer_deaths_;
+    pacer_ = other.pacer_;
     lock_owner_ = std::exchange(other.lock_owner_, 0);
   }
   return *this;
@@ -104,6 +105,8 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
     if (tail_cache_ < head_) tail_cache_ = head_;
   }
 
+  bool waited = false;  // this call waited for data: tell the pacer how that went
+  unsigned polls = 0;
   for (;;) {
     if (head_ == tail_cache_) {
       auto has_data = [&] {
@@ -128,8 +131,11 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
           saw_producer_ = saw_producer_ || alive || peer_attached_since_start();
           return saw_producer_ && !alive;
         };
-        int rc =
-            detail::wait_until(h.data, policy_, deadline, has_data, producers_dead, producers_left);
+        WaitPolicy paced = policy_;
+        paced.poll_interval = pacer_.interval(policy_);
+        int rc = detail::wait_until(h.data, paced, deadline, has_data, producers_dead,
+                                    producers_left, &polls);
+        waited = rc == 0;
         if (rc == EPIPE &&
             h.attaches.producer_deaths.load(std::memory_order_seq_cst) != producer_deaths_) {
           unpeek();
@@ -149,12 +155,17 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
       return fail(EBADMSG, "recv", segment_->name(),
                   fmt::format("{} at position {}", record.error(), head_));
     }
+    if (waited) {
+      pacer_.waited(polls, tail_cache_ - head_ > record->size);
+      waited = false;
+    }
     if (record->padding) {
       head_ += record->size;
       h.consumer.head.store(head_, std::memory_order_seq_cst);
       detail::wake_sleepers(h.space);
       continue;
     }
+    pacer_.took();
     peeked_ = true;
     next_head_ = head_ + record->size;
     peek_offset_ = record->offset;

@@ -59,11 +59,16 @@ inline void pause_for(std::chrono::nanoseconds interval) noexcept {
 // Waits until ready() is true. REQUIRES: ready() reads the published state with seq_cst loads.
 // Returns 0, ETIMEDOUT, or EPIPE when peer_gone() says so.
 // peer_gone() is called at most every kLivenessInterval (it may be expensive); cheap_gone() is
-// called before every sleep (it must be cheap).
+// called before every sleep (it must be cheap). If `polls` is given, it receives how many times
+// the spin phase looked before ready() held (0: at once; UINT_MAX: it had to sleep).
 template <class Ready, class PeerGone, class CheapGone>
 int wait_until(WaitLine& line, const WaitPolicy& policy, Clock::time_point deadline, Ready&& ready,
-               PeerGone&& peer_gone, CheapGone&& cheap_gone) {
+               PeerGone&& peer_gone, CheapGone&& cheap_gone, unsigned* polls = nullptr) {
+  unsigned ignored = 0;
+  unsigned& looked = polls != nullptr ? *polls : ignored;
+  looked = 0;
   if (ready()) return 0;
+  looked = UINT_MAX;
   // Spin phase: no syscall, no shared write.
   if (policy.mode != WaitMode::kBlock) {
     const bool forever = policy.mode == WaitMode::kBusyPoll;
@@ -76,7 +81,10 @@ int wait_until(WaitLine& line, const WaitPolicy& policy, Clock::time_point deadl
         pause_for(policy.poll_interval);
       else
         cpu_relax();
-      if (ready()) return 0;
+      if (ready()) {
+        looked = i;
+        return 0;
+      }
       if (paced || (i & 63) == 0) {
         auto now = Clock::now();
         if (now >= deadline) return ETIMEDOUT;

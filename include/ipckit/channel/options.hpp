@@ -34,12 +34,16 @@ enum class WaitMode {
 struct WaitPolicy {
   WaitMode mode = WaitMode::kSpinThenBlock;
   std::chrono::nanoseconds spin = std::chrono::microseconds(50);
-  // While spinning, look at the ring only once per `poll_interval` (0: continuously). A consumer
-  // that looks less often than messages arrive takes them in batches and stays off the cache
-  // lines the producers are writing: more throughput when the producers are slower than the
-  // consumer (typically multi-producer), for up to `poll_interval` more latency. An idle
-  // strategy in Aeron's sense; see docs/channel.md.
+  // While spinning, look at the ring only once per `poll_interval`. A consumer that looks less
+  // often than messages arrive takes them in batches and stays off the cache lines the producers
+  // are writing: more throughput when the producers are slower than the consumer (typically
+  // multi-producer), for up to `poll_interval` more latency. An idle strategy in Aeron's sense;
+  // see docs/channel.md. 0: look continuously, or adaptively (below).
   std::chrono::nanoseconds poll_interval{0};
+  // With poll_interval 0, a receiver that keeps finding one fresh message at a time tries a
+  // 1 us interval now and then, and keeps it while it brings batches (streaming producers);
+  // a peer that waits for each reply sees one slower message in 1024. false: never pace.
+  bool adaptive_polling = true;
 };
 
 // A relative timeout for blocking calls. kForever waits until the operation completes or the

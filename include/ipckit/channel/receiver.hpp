@@ -18,6 +18,7 @@
 #include <span>
 #include <vector>
 
+#include "ipckit/channel/detail/pacer.hpp"
 #include "ipckit/channel/options.hpp"
 #include "ipckit/core/error.hpp"
 
@@ -78,6 +79,7 @@ class Receiver {
   bool saw_producer_ = false;
   std::uint32_t peer_attaches_ = 0;    // the peer side's attach counter when we attached
   std::uint32_t producer_deaths_ = 0;  // producers found dead, when we attached
+  detail::Pacer pacer_;
   std::uint64_t lock_owner_ = 0;  // kMulti: our thread identity while we hold the consumer lock
 };
 
