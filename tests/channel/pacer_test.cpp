@@ -42,9 +42,17 @@ TEST(Pacer, AStreamOfSingleMessagesIsTriedAndThenPacedWhileItBringsBatches) {
     EXPECT_EQ(p.interval(kDefault), Pacer::kInterval);
     p.waited(1, true);
   }
-  p.waited(1, false);  // a paced wait that brought one message: the stream slowed down
+  p.waited(1, false);  // one paced wait that brought one message: a hiccup
+  EXPECT_TRUE(p.pacing());
+  p.waited(1, true);
+  p.waited(1, false);
+  EXPECT_TRUE(p.pacing()) << "single messages must come in a row to stop pacing";
+  p.waited(1, false);  // the second in a row: the stream slowed down
   EXPECT_FALSE(p.pacing());
   EXPECT_EQ(p.interval(kDefault), nanoseconds(0));
+  // Streaming was real: the next trial comes after the next run of short waits, not 1024 later.
+  short_waits(p, Pacer::kRunBeforeTrial);
+  EXPECT_EQ(p.interval(kDefault), Pacer::kInterval);
 }
 
 TEST(Pacer, APingPongPaysOneTrialPer1024Messages) {

@@ -7,7 +7,7 @@
 // microsecond fixes that, but costs up to a microsecond of latency, which a ping-pong peer pays
 // on every message. The pacer tells the two apart by trying: after a run of short waits it paces
 // one wait; if that wait ends with more than one message waiting, producers are streaming and
-// pacing stays on until a wait yields a single message again. If it yields a single message,
+// pacing stays on until two paced waits in a row yield a single message. If the trial yields one,
 // the peer is waiting for us (more time would not have brought more): pacing stays off, and the
 // next trial comes 1024 messages later, so a ping-pong pays the microsecond on one message in
 // 1024 and its median not at all.
@@ -42,11 +42,22 @@ class Pacer {
   // After that wait: how many polls it took (wait_until's count), and whether more than one
   // message was waiting when it ended.
   void waited(unsigned polls, bool several) noexcept {
-    if (pacing_ || trial_) {
+    if (trial_) {
       trial_ = false;
       pacing_ = several;
-      if (!several) {
+      if (!several) {  // a peer waiting for us: try again much later
         next_trial_in_ = kTrialSpacing;
+        short_waits_ = 0;
+      }
+      return;
+    }
+    if (pacing_) {
+      // A stream has hiccups (a producer descheduled): stop after two single messages in a row,
+      // and allow the next trial as soon as the waits are short again.
+      singles_ = several ? 0 : singles_ + 1;
+      if (singles_ >= 2) {
+        pacing_ = false;
+        singles_ = 0;
         short_waits_ = 0;
       }
       return;
@@ -64,6 +75,7 @@ class Pacer {
  private:
   bool pacing_ = false;
   bool trial_ = false;
+  std::uint32_t singles_ = 0;  // paced waits in a row that brought a single message
   std::uint32_t short_waits_ = 0;
   std::uint32_t next_trial_in_ = 0;
 };
