@@ -23,10 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 using fifotest::TempDir;
 
-template <class T>
-int code_of(const Result<T>& r) {
-  return r ? 0 : r.error().code();
-}
+using test::code_of;
 
 mode_t mode_of(const std::string& path) {
   struct stat st {};

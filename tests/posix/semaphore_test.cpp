@@ -1,6 +1,5 @@
 #include "ipckit/posix/semaphore.hpp"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -20,6 +19,7 @@
 
 #include "ipckit/posix/shm.hpp"
 #include "support/ipc_test_support.hpp"
+#include "support/posix_names_test.hpp"
 
 namespace ipckit::posix {
 namespace {
@@ -28,26 +28,8 @@ using namespace std::chrono_literals;
 using test::ScopeExit;
 using Clock = std::chrono::steady_clock;
 
-// Every test: no descriptor leaks, and nothing named by this process is left in /dev/shm
-// (named semaphores are the files sem.<name> there).
-class PosixSemaphore : public ::testing::Test {
- protected:
-  void SetUp() override { fds_before_ = test::count_open_fds(); }
-  void TearDown() override {
-    EXPECT_EQ(test::count_open_fds(), fds_before_) << "descriptors leaked";
-    const std::string mine = "ipckit-test-" + std::to_string(::getpid()) + "-";
-    DIR* dir = ::opendir("/dev/shm");
-    ASSERT_NE(dir, nullptr);
-    while (dirent* e = ::readdir(dir)) {
-      EXPECT_EQ(std::string_view(e->d_name).find(mine), std::string_view::npos)
-          << "left in /dev/shm: " << e->d_name;
-    }
-    ::closedir(dir);
-  }
-
- private:
-  int fds_before_ = 0;
-};
+// Every test: no descriptor leaks, nothing left in /dev/shm (support/posix_names_test.hpp).
+class PosixSemaphore : public test::PosixNamesTest {};
 
 std::string fresh_name(const std::string& suffix) {
   return "/" + test::unique_name(suffix);
@@ -57,10 +39,7 @@ auto unlinked_at_exit(std::string name) {
   return ScopeExit([name = std::move(name)] { (void)NamedSemaphore::unlink(name); });
 }
 
-template <class T>
-int code_of(const Result<T>& r) {
-  return r ? 0 : r.error().code();
-}
+using test::code_of;
 
 int value_of(const NamedSemaphore& sem) {
   auto v = sem.value();

@@ -1,6 +1,5 @@
 #include "ipckit/posix/shm.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -15,31 +14,15 @@
 #include <utility>
 
 #include "support/ipc_test_support.hpp"
+#include "support/posix_names_test.hpp"
 
 namespace ipckit::posix {
 namespace {
 
 using test::ScopeExit;
 
-// Every test: no descriptor leaks, and nothing named by this process is left in /dev/shm.
-class PosixShm : public ::testing::Test {
- protected:
-  void SetUp() override { fds_before_ = test::count_open_fds(); }
-  void TearDown() override {
-    EXPECT_EQ(test::count_open_fds(), fds_before_) << "descriptors leaked";
-    const std::string mine = "ipckit-test-" + std::to_string(::getpid()) + "-";
-    DIR* dir = ::opendir("/dev/shm");
-    ASSERT_NE(dir, nullptr);
-    while (dirent* e = ::readdir(dir)) {
-      EXPECT_EQ(std::string_view(e->d_name).find(mine), std::string_view::npos)
-          << "left in /dev/shm: " << e->d_name;
-    }
-    ::closedir(dir);
-  }
-
- private:
-  int fds_before_ = 0;
-};
+// Every test: no descriptor leaks, nothing left in /dev/shm (support/posix_names_test.hpp).
+class PosixShm : public test::PosixNamesTest {};
 
 // "/ipckit-test-<pid>-<n>-<suffix>".
 std::string fresh_name(const std::string& suffix) {
@@ -51,11 +34,7 @@ auto unlinked_at_exit(std::string name) {
   return ScopeExit([name = std::move(name)] { (void)SharedMemoryObject::unlink(name); });
 }
 
-// The errno of a failed result, or 0 on success: the exit code of a test child.
-template <class T>
-int code_of(const Result<T>& r) {
-  return r ? 0 : r.error().code();
-}
+using test::code_of;
 
 // The /dev/shm entry behind a name, by path: what `ls -l /dev/shm` shows.
 struct stat stat_entry(const std::string& name) {

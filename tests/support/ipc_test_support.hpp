@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "ipckit/core/error.hpp"
 #include "ipckit/sysv/key.hpp"
 
 namespace ipckit::test {
@@ -19,6 +20,12 @@ sysv::Key unique_key();
 
 // "ipckit-test-<pid>-<counter>-<suffix>": unique across parallel test processes.
 std::string unique_name(const std::string& suffix);
+
+// The errno of a failed result, or 0 on success: the exit code of a test child.
+template <class T>
+int code_of(const Result<T>& r) {
+  return r ? 0 : r.error().code();
+}
 
 // Runs `fn` in a forked child and returns its exit status (0..255), or 128+signal if it died of
 // a signal. `fn`'s return value is the child's exit code. Uses _exit, so the child runs no

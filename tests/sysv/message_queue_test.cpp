@@ -26,11 +26,7 @@ auto removed_at_exit(MessageQueue q) {
   return ScopeExit([q] { (void)q.remove(); });
 }
 
-// The errno of a failed result, or 0 on success: the exit code of a test child.
-template <class T>
-int code_of(const Result<T>& r) {
-  return r ? 0 : r.error().code();
-}
+using test::code_of;
 
 bool is_einval_or_eidrm(int code) {
   return code == EINVAL || code == EIDRM;

@@ -24,11 +24,7 @@ auto removed_at_exit(SharedMemory shm) {
   return ScopeExit([shm] { (void)shm.remove(); });
 }
 
-// The errno of a failed result, or 0 on success: the exit code of a test child.
-template <class T>
-int code_of(const Result<T>& r) {
-  return r ? 0 : r.error().code();
-}
+using test::code_of;
 
 // The segment's attachment count, or a value no test expects when stat() fails.
 std::uint64_t nattch(const SharedMemory& shm) {

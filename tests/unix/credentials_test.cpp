@@ -29,10 +29,7 @@ struct NoFdLeak {
   ~NoFdLeak() { EXPECT_EQ(test::count_open_fds(), before) << "descriptor leak"; }
 };
 
-template <class T>
-int code_of(const Result<T>& r) {
-  return r ? 0 : r.error().code();
-}
+using test::code_of;
 
 std::span<const std::byte> bytes(std::string_view text) {
   return std::as_bytes(std::span(text));

@@ -24,10 +24,7 @@ struct NoFdLeak {
   ~NoFdLeak() { EXPECT_EQ(test::count_open_fds(), before) << "descriptor leak"; }
 };
 
-template <class T>
-int code_of(const Result<T>& r) {
-  return r ? 0 : r.error().code();
-}
+using test::code_of;
 
 std::vector<std::byte> pattern(std::size_t size) {
   std::vector<std::byte> v(size);
