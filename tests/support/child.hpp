@@ -1,6 +1,7 @@
 // A forked child process owned by a test, and polling for a condition with a deadline.
 #pragma once
 
+#include <grp.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -13,14 +14,23 @@
 
 namespace ipckit::test {
 
-// A forked child running `fn` (its return value is the exit code). The destructor SIGKILLs and
-// reaps a child still running, so a failed ASSERT never leaves a process behind.
+// The uid and gid a child drops to with `as_nobody` (nobody/nogroup on Debian).
+inline constexpr uid_t kNobody = 65534;
+
+// A forked child running `fn` (its return value is the exit code; 250 if it throws). With
+// `as_nobody` the child first drops to uid/gid kNobody with no supplementary groups (exit 200
+// if it cannot): root bypasses IPC permission checks. The destructor SIGKILLs and reaps a child
+// still running, so a failed ASSERT never leaves a process behind.
 class Child {
  public:
-  explicit Child(const std::function<int()>& fn) {
+  explicit Child(const std::function<int()>& fn, bool as_nobody = false) {
     std::fflush(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
+      if (as_nobody &&
+          (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
+        ::_exit(200);
+      }
       int code = 250;
       try {
         code = fn();

@@ -17,12 +17,13 @@
 #include <string>
 
 #include "ipckit/unix/socket.hpp"
+#include "support/child.hpp"
 #include "support/ipc_test_support.hpp"
 
 namespace ipckit::uds {
 namespace {
 
-constexpr uid_t kNobody = 65534;
+using test::kNobody;
 
 struct NoFdLeak {
   int before = test::count_open_fds();
@@ -35,41 +36,7 @@ std::span<const std::byte> bytes(std::string_view text) {
   return std::as_bytes(std::span(text));
 }
 
-// A forked child that runs `fn` while the test goes on; killed and reaped if the test ends first.
-class Child {
- public:
-  explicit Child(const std::function<int()>& fn, bool as_nobody = false) {
-    std::fflush(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      if (as_nobody &&
-          (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
-        ::_exit(200);
-      }
-      ::_exit(fn());
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      (void)wait();
-    }
-  }
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  // The exit status, or 128 + signal.
-  int wait() {
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-};
+using test::Child;
 
 // A child that connects to `address`, then waits for the parent to hang up.
 int connect_and_wait(const UnixAddress& address) {

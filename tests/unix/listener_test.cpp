@@ -17,12 +17,13 @@
 #include <string>
 #include <vector>
 
+#include "support/child.hpp"
 #include "support/ipc_test_support.hpp"
 
 namespace ipckit::uds {
 namespace {
 
-constexpr uid_t kNobody = 65534;
+using test::kNobody;
 
 struct NoFdLeak {
   int before = test::count_open_fds();
@@ -55,40 +56,7 @@ struct TmpPath {
   }
 };
 
-// A forked child running `fn` alongside the test; killed and reaped if the test ends first.
-class Child {
- public:
-  explicit Child(const std::function<int()>& fn, bool as_nobody = false) {
-    std::fflush(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      if (as_nobody &&
-          (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
-        ::_exit(200);
-      }
-      ::_exit(fn());
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      (void)wait();
-    }
-  }
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  int wait() {
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-};
+using test::Child;
 
 // Leaves a stale socket file at `path`: bound, then closed without unlinking.
 void make_stale(const std::string& path) {
