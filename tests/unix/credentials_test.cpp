@@ -1,7 +1,6 @@
 #include "ipckit/unix/credentials.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
