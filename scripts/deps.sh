@@ -8,7 +8,7 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
-  util-linux procps iproute2 socat python3
+  util-linux procps iproute2 socat python3 python3-jsonschema
   dpkg-dev file
 )
 
