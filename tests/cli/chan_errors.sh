@@ -25,34 +25,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# expect CODE PATTERN COMMAND...: COMMAND exits with CODE and prints exactly one line on stderr,
-# starting "ipckit: " and matching the extended regex PATTERN.
-expect() {
-  local code=$1 pattern=$2 rc=0
-  shift 2
-  timeout 30 "$@" >"$work/stdout" 2>"$work/stderr" </dev/null || rc=$?
-  local what="'${*#"$IPCKIT" }'"
-  [ "$rc" -eq "$code" ] || fail "$what exited with $rc, expected $code; stderr: $(cat "$work/stderr")"
-  [ "$(wc -l <"$work/stderr")" -eq 1 ] || fail "$what: expected one line on stderr, got:
-$(cat "$work/stderr")"
-  grep -Eq "^ipckit: .*$pattern" "$work/stderr" ||
-    fail "$what: stderr does not match '$pattern': $(cat "$work/stderr")"
-  echo "ok: $what -> $code: $(cat "$work/stderr")"
-}
-
-# expect_usage PATTERN COMMAND...: a command line that does not parse: exit 1, the reason, then
-# the "Try ... --help" hint.
-expect_usage() {
-  local pattern=$1 rc=0
-  shift
-  timeout 30 "$@" >"$work/stdout" 2>"$work/stderr" </dev/null || rc=$?
-  local what="'${*#"$IPCKIT" }'"
-  [ "$rc" -eq 1 ] || fail "$what exited with $rc, expected 1; stderr: $(cat "$work/stderr")"
-  grep -Eq "^ipckit: .*$pattern" "$work/stderr" ||
-    fail "$what: stderr does not match '$pattern': $(cat "$work/stderr")"
-  grep -q "^Try '.* --help' for more information.$" "$work/stderr" || fail "$what: no --help hint"
-  echo "ok: $what -> 1: $(head -n 1 "$work/stderr")"
-}
+# expect, expect_usage: shared with the other CLI error tests.
+# shellcheck source=tests/cli/ipc_cli/expect.sh
+. "$(dirname "$0")/ipc_cli/expect.sh"
 
 wait_for() {  # wait_for CHANNEL ROLE: until a live participant with ROLE is attached (10 s max)
   local _
@@ -81,7 +56,7 @@ expect 1 "chan stat: shm_open\\($prefix-missing\\): No such file or directory$" 
 expect 1 "chan recv: shmget\\(key 0x7fff0001\\): No such file or directory$" \
   "$IPCKIT" chan recv sysv:0x7fff0001
 [ ! -e "$work/never" ] || fail "setup: $work/never exists"
-expect 1 "No such file or directory$" "$IPCKIT" chan recv "$prefix-missing" "$work/never"
+expect 1 ".*No such file or directory$" "$IPCKIT" chan recv "$prefix-missing" "$work/never"
 [ ! -e "$work/never" ] || fail "recv of a missing channel created its output file"
 
 "$IPCKIT" chan create "$prefix-a"
@@ -210,7 +185,7 @@ expect 1 "chan recv: attach receiver\\($prefix-busy\\): single-consumer channel 
 expect 1 "chan create: create channel\\($prefix-size\\): capacity must be a power of two from 4 KiB to 16 GiB$" \
   "$IPCKIT" chan create "$prefix-size" --capacity 3M
 if exists "$prefix-size"; then fail "a channel was created with --capacity 3M"; fi
-expect 1 "max message is larger than capacity / 4$" \
+expect 1 ".*max message is larger than capacity / 4$" \
   "$IPCKIT" chan create "$prefix-size" --capacity 64K --max-message 32K
 for bad in 1Q "" -1 1.5M 4KB 99999999999999999999 16777216T; do
   expect_usage "--capacity: invalid size '$bad'" "$IPCKIT" chan create "$prefix-size" --capacity "$bad"
