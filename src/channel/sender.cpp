@@ -133,11 +133,8 @@ Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size
   }
 
   std::byte* ring = segment_->ring();
-  std::uint64_t position = start;
-  if (needed_at(start) != record) {
-    detail::write_padding(ring, g, start, start + (g.capacity - (start & g.mask)));
-    position = start + (g.capacity - (start & g.mask));
-  }
+  const std::uint64_t position = start + (needed_at(start) - record);  // after any padding
+  if (position != start) detail::write_padding(ring, g, start, position);
   write_pos_ = position;
   writing_ = true;
   const std::uint64_t offset = position & g.mask;
