@@ -172,7 +172,7 @@ void Sender::finish_write(std::size_t size) {
   writing_ = false;
   if (multi_) {
     // A commit shorter than the reservation leaves the rest of the claim to padding.
-    detail::write_padding(ring, g, end, claim_end_);
+    if (end != claim_end_) detail::write_padding(ring, g, end, claim_end_);
     detail::publish_in_turn(*segment_, slot_, policy_, claim_start_, claim_end_);
     claim_end_ = 0;
     return;
