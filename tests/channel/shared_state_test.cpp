@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "ipckit/shared_state.hpp"
+#include "shared_state/layout.hpp"
+#include "support/child.hpp"
 #include "support/ipc_test_support.hpp"
 
 namespace ipckit::test {
@@ -157,36 +159,55 @@ bool table_consistent(std::span<const std::byte> table, std::uint64_t version, b
   return true;
 }
 
+// Written by one reader process, read by the parent while it runs: hence atomics.
 struct ReaderReport {
-  std::uint64_t snapshots = 0;
-  std::uint64_t full_checks = 0;
-  std::uint64_t inconsistent = 0;
-  std::uint64_t went_back = 0;  // a version older than the previous snapshot's
-  std::uint64_t distinct = 0;   // version changes seen
-  int error = 0;
+  std::atomic<std::uint64_t> snapshots{0};
+  std::atomic<std::uint64_t> full_checks{0};
+  std::atomic<std::uint64_t> inconsistent{0};
+  std::atomic<std::uint64_t> went_back{0};  // a version older than the previous snapshot's
+  std::atomic<std::uint64_t> distinct{0};   // version changes seen
+  std::atomic<int> error{0};
 };
 struct StressBoard {
   std::atomic<bool> stop{false};
-  std::uint64_t published = 0;
-  int writer_error = 0;
+  std::atomic<std::uint64_t> published{0};
+  std::atomic<int> writer_error{0};
   ReaderReport readers[3];
 };
 
-// Reads snapshots for `duration`, checking each; reports into `r`.
-int read_and_check(const std::string& name, Clock::duration duration, ReaderReport& r) {
+// What the stress test waits for before it judges: every reader saw enough versions and checked
+// enough whole tables, and enough snapshots were taken in all. How long that takes depends on
+// the machine (three readers pinning 64 MiB tables hold the writer back: docs/shared-state.md),
+// so the test waits for the counts, not for a fixed time.
+constexpr std::uint64_t kVersionsPerReader = 10;
+constexpr std::uint64_t kFullChecksPerReader = 2;
+constexpr std::uint64_t kTotalSnapshots = kSanitized ? 300 : 3000;
+constexpr auto kStressDeadline = 60s;  // only a stuck protocol takes this long
+
+bool enough_progress(const StressBoard& board) {
+  std::uint64_t total = 0;
+  for (const auto& r : board.readers) {
+    if (r.distinct.load() < kVersionsPerReader || r.full_checks.load() < kFullChecksPerReader)
+      return false;
+    total += r.snapshots.load();
+  }
+  return total >= kTotalSnapshots;
+}
+
+// Reads snapshots until `stop`, checking each; reports into `r` as it goes.
+int read_and_check(const std::string& name, const std::atomic<bool>& stop, ReaderReport& r) {
   auto reader = SharedStateReader::open(name);
   if (!reader) return r.error = reader.error().code(), 1;
   std::uint64_t last = 0;
-  const auto end = Clock::now() + duration;
-  while (Clock::now() < end) {
+  for (std::uint64_t n = 0; !stop.load(std::memory_order_relaxed); ++n) {
     auto snap = reader->snapshot();
     if (!snap) return r.error = snap.error().code(), 1;
-    const bool full = r.snapshots % 256 == 0;
-    if (!table_consistent(snap->table(), snap->version(), full, r.snapshots)) ++r.inconsistent;
+    const bool full = n % 256 == 0;
+    if (!table_consistent(snap->table(), snap->version(), full, n)) ++r.inconsistent;
     if (snap->version() < last) ++r.went_back;
     if (snap->version() != last) ++r.distinct;
     last = snap->version();
-    r.full_checks += full ? 1 : 0;
+    if (full) ++r.full_checks;
     ++r.snapshots;
   }
   return 0;
@@ -214,28 +235,31 @@ TEST(SharedStateStress, ReaderProcessesNeverSeeAMixedVersionWhileTheWriterUpdate
   });
   std::vector<pid_t> readers;
   for (auto& report : board->readers)
-    readers.push_back(spawn([&] { return read_and_check(*name, 1500ms, report); }));
+    readers.push_back(spawn([&] { return read_and_check(*name, board->stop, report); }));
+  const bool progressed = eventually([&] { return enough_progress(*board); }, kStressDeadline);
+  board->stop.store(true);
   for (pid_t r : readers)
     EXPECT_EQ(wait_exit(r), 0);
-  board->stop.store(true);
-  EXPECT_EQ(wait_exit(writer), 0) << "writer errno " << board->writer_error;
+  EXPECT_EQ(wait_exit(writer), 0) << "writer errno " << board->writer_error.load();
+  EXPECT_TRUE(progressed) << "not enough progress in " << kStressDeadline.count()
+                          << " s; the writer published " << board->published.load() << " versions";
 
   std::uint64_t total = 0;
   for (const auto& r : board->readers) {
-    EXPECT_EQ(r.error, 0);
-    EXPECT_EQ(r.inconsistent, 0u);
-    EXPECT_EQ(r.went_back, 0u);
-    EXPECT_GE(r.distinct, 10u) << "the writer published " << board->published << " versions";
-    EXPECT_GE(r.full_checks, 2u);
-    total += r.snapshots;
+    EXPECT_EQ(r.error.load(), 0);
+    EXPECT_EQ(r.inconsistent.load(), 0u);
+    EXPECT_EQ(r.went_back.load(), 0u);
+    EXPECT_GE(r.distinct.load(), kVersionsPerReader);
+    EXPECT_GE(r.full_checks.load(), kFullChecksPerReader);
+    total += r.snapshots.load();
     std::printf("[          ] reader: %llu snapshots (%llu fully checked), %llu versions\n",
-                static_cast<unsigned long long>(r.snapshots),
-                static_cast<unsigned long long>(r.full_checks),
-                static_cast<unsigned long long>(r.distinct));
+                static_cast<unsigned long long>(r.snapshots.load()),
+                static_cast<unsigned long long>(r.full_checks.load()),
+                static_cast<unsigned long long>(r.distinct.load()));
   }
   std::printf("[          ] writer: %llu versions of %zu MiB\n",
-              static_cast<unsigned long long>(board->published), kBigTable >> 20);
-  EXPECT_GE(total, kSanitized ? 300u : 3000u);
+              static_cast<unsigned long long>(board->published.load()), kBigTable >> 20);
+  EXPECT_GE(total, kTotalSnapshots);
 }
 
 // The same protocol between threads of one process, so ThreadSanitizer sees every access:
@@ -344,43 +368,91 @@ TEST(SharedState, WaitNewerTimesOutWithEtimedoutWhenNothingIsPublished) {
   start = Clock::now();
   EXPECT_EQ(r->wait_newer(0, 0ns), std::uint64_t{1});
   EXPECT_EQ(r->wait_newer(0, 10s), std::uint64_t{1});
-  EXPECT_LT(Clock::now() - start, 1s);  // not the 10 s timeout
+  EXPECT_LT(Clock::now() - start, 5s);  // not the 10 s timeout
   EXPECT_EQ(r->version(), 1u);
 }
 
-TEST(SharedState, WaitNewerWakesPromptlyWhenAnotherProcessPublishes) {
+// The header's wait line for updates, mapped read-only from the object (white-box: the test
+// watches the wait protocol of channel/waiting.hpp instead of timing it).
+class UpdatesLine {
+ public:
+  explicit UpdatesLine(const std::string& name) {
+    const int fd = ::shm_open(("/" + name).c_str(), O_RDONLY, 0);
+    if (fd < 0) return;
+    page_ = ::mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    ::close(fd);
+  }
+  ~UpdatesLine() {
+    if (page_ != MAP_FAILED) ::munmap(page_, 4096);
+  }
+  UpdatesLine(const UpdatesLine&) = delete;
+  UpdatesLine& operator=(const UpdatesLine&) = delete;
+  [[nodiscard]] bool ok() const { return page_ != MAP_FAILED; }
+  [[nodiscard]] const shared_state::detail::WaitLine& operator*() const {
+    return static_cast<const shared_state::detail::Header*>(page_)->updates;
+  }
+
+ private:
+  void* page_ = MAP_FAILED;
+};
+
+// True while thread `tid` is inside a futex(2) call (x86-64 and arm64 syscall numbers).
+bool in_futex_call(pid_t tid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(tid) + "/syscall").c_str(), "r");
+  if (f == nullptr) return false;
+  long nr = -1;
+  const bool read = std::fscanf(f, "%ld", &nr) == 1;
+  std::fclose(f);
+#if defined(__aarch64__)
+  return read && nr == 98;
+#else
+  return read && nr == 202;
+#endif
+}
+
+// A reader asleep in wait_newer is woken by the writer's publication itself (a FUTEX_WAKE), not
+// by its periodic 100 ms re-check. No timing: before each publication the writer process waits
+// until the reader has armed the updates line and sits in futex(2), and then checks that the
+// publication bumped the futex word. A publication that lands while the reader happens to be
+// awake for its re-check legitimately needs no wake, so 3 of 5 rounds must show one; a writer
+// that loses wake-ups shows none.
+TEST(SharedState, WaitNewerIsWokenByAnotherProcessesPublication) {
   ScopedName name("state-wake");
   ASSERT_TRUE(SharedStateWriter::create(*name, 4096));  // created, role given back at once
   auto r = SharedStateReader::open(*name);
   ASSERT_TRUE(r) << r.error().message();
   struct Board {
-    std::atomic<std::int64_t> published_ns[5];
+    std::atomic<std::uint64_t> seen{0};  // the last version the reader's wait_newer returned
+    std::atomic<int> woken{0};           // publications that issued a FUTEX_WAKE
   };
   SharedMemory<Board> board;
+  const pid_t reader_tid = ::getpid();  // this thread calls wait_newer
   pid_t writer = spawn([&] {
     auto w = SharedStateWriter::open(*name);
-    if (!w) return 1;
-    for (auto& t : board->published_ns) {
-      std::this_thread::sleep_for(100ms);                // long enough for the reader to be asleep
-      t.store(Clock::now().time_since_epoch().count());  // CLOCK_MONOTONIC: system-wide
-      if (!w->update([](auto, auto) {})) return 2;
+    UpdatesLine line(*name);
+    if (!w || !line.ok()) return 1;
+    for (std::uint64_t version = 0; version < 5; ++version) {
+      if (!eventually(
+              [&] {
+                return board->seen.load() == version && (*line).sleepers.load() != 0 &&
+                       (*line).armed.load() == 1 && in_futex_call(reader_tid);
+              },
+              30s))
+        return 2;
+      const std::uint32_t seq = (*line).seq.load();
+      if (!w->update([](auto, auto) {})) return 3;
+      if ((*line).seq.load() != seq) ++board->woken;
     }
     return 0;
   });
-  std::vector<std::chrono::nanoseconds> latencies;
   for (std::uint64_t version = 0; version < 5; ++version) {
-    auto v = r->wait_newer(version, 10s);
-    const auto woke = Clock::now().time_since_epoch().count();
+    auto v = r->wait_newer(version, 60s);
     ASSERT_TRUE(v) << v.error().message();
     EXPECT_EQ(*v, version + 1);
-    latencies.emplace_back(woke - board->published_ns[version].load());
+    board->seen.store(*v);
   }
-  EXPECT_EQ(wait_exit(writer), 0);
-  // A lost wake-up would still end at the 100 ms re-check slice: the median must be well below
-  // it (one round may be late on a loaded machine), and none near the 10 s timeout.
-  std::sort(latencies.begin(), latencies.end());
-  EXPECT_LT(latencies[2], 50ms);
-  EXPECT_LT(latencies[4], 2s);
+  EXPECT_EQ(wait_exit(writer), 0) << "1: setup, 2: the reader never slept, 3: update failed";
+  EXPECT_GE(board->woken.load(), 3) << "publications did not wake the sleeping reader";
 }
 
 // Writes byte `b` on `fd`, or reads one and returns it.

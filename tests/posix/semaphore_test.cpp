@@ -282,7 +282,7 @@ TEST_F(PosixSemaphore, TimedWaitFailsWithEtimedoutAfterTheTimeout) {
   EXPECT_EQ(r.error().code(), ETIMEDOUT);
   EXPECT_EQ(r.error().message(), "sem_clockwait(" + name + "): Connection timed out");
   EXPECT_GE(elapsed, 50ms);
-  EXPECT_LT(elapsed, 2s);
+  EXPECT_LT(elapsed, 5s);
 }
 
 TEST_F(PosixSemaphore, TimedWaitKeepsItsDeadlineThroughSignals) {
@@ -302,7 +302,7 @@ TEST_F(PosixSemaphore, TimedWaitKeepsItsDeadlineThroughSignals) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ETIMEDOUT);  // not EINTR
   EXPECT_GE(elapsed, 100ms);
-  EXPECT_LT(elapsed, 2s);  // a restart with a fresh relative timeout would never end
+  EXPECT_LT(elapsed, 5s);  // a restart with a fresh relative timeout would never end
 }
 
 TEST_F(PosixSemaphore, TimedWaitWithPastDeadlineStillTakesAnAvailableCount) {

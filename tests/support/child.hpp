@@ -68,9 +68,11 @@ class Child {
   bool reaped_ = false;
 };
 
-// Polls `pred` until it holds or 5 s pass.
-inline bool eventually(const std::function<bool()>& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+// Polls `pred` until it holds or `timeout` passes. The default is generous on purpose: it bounds
+// a stuck test, and a loaded machine or a sanitizer build only makes the wait longer.
+inline bool eventually(const std::function<bool()>& pred,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!pred()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -280,7 +280,7 @@ TEST(SysvSemaphoreSet, TimedWaitInterruptedBySignalsKeepsItsDeadline) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ETIMEDOUT);
   EXPECT_GE(took, 95ms);
-  EXPECT_LT(took, 1s);  // restarting with the full timeout each time would never end
+  EXPECT_LT(took, 5s);  // restarting with the full timeout each time would never end
 }
 
 TEST(SysvSemaphoreSet, BlockingApplyRestartsAfterSignals) {
