@@ -122,11 +122,11 @@ hold() {
     open(my $f, ">", $flag) or die "$flag: $!\n"; close($f);
     sleep 60;' "$(sem_id)" "$work/held" $ops &
   holder=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     [ -e "$work/held" ] && return 0
     sleep 0.1
   done
-  fail "perl did not take the $1 lock within 10 s"
+  fail "perl did not take the $1 lock within 30 s"
 }
 release() {
   kill "$holder"

@@ -29,9 +29,9 @@ trap cleanup EXIT
 # shellcheck source=tests/cli/ipc_cli/expect.sh
 . "$(dirname "$0")/ipc_cli/expect.sh"
 
-wait_for() {  # wait_for CHANNEL ROLE: until a live participant with ROLE is attached (10 s max)
+wait_for() {  # wait_for CHANNEL ROLE: until a live participant with ROLE is attached (30 s max)
   local _
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     if timeout 10 "$IPCKIT" chan stat --json "$1" | python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
@@ -41,7 +41,7 @@ sys.exit(0 if any(p["role"] == sys.argv[1] and p["alive"] for p in doc["particip
     fi
     sleep 0.1
   done
-  fail "$1: no $2 attached within 10 s"
+  fail "$1: no $2 attached within 30 s"
 }
 
 exists() { [ -e "/dev/shm/$1" ]; }

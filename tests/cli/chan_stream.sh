@@ -32,10 +32,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for CHANNEL ROLE COUNT: until COUNT live participants of ROLE are attached (10 s at most).
+# wait_for CHANNEL ROLE COUNT: until COUNT live participants of ROLE are attached (30 s at most).
 wait_for() {
   local _
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     if timeout 10 "$IPCKIT" chan stat --json "$1" | python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
@@ -45,7 +45,7 @@ sys.exit(0 if len(alive) >= int(sys.argv[2]) else 1)' "$2" "$3"; then
     fi
     sleep 0.1
   done
-  fail "$1: $3 $2(s) did not attach within 10 s"
+  fail "$1: $3 $2(s) did not attach within 30 s"
 }
 
 # wait_ok PID WHAT: waits for a background job and fails the test unless it exited 0.

@@ -24,6 +24,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# shellcheck source=tests/cli/ipc_cli/expect.sh
+. "$(dirname "$0")/ipc_cli/expect.sh"
 
 # --help lists every column from the descriptor table.
 help=$("$IPCKIT" ls --help)
@@ -50,6 +52,7 @@ grep -q "unknown type 'bogus'" <("$IPCKIT" ls --type bogus 2>&1 || true) ||
 sleep 30 3<"/dev/shm/$prefix-shm" &
 holder=$!
 pids+=("$holder")
+wait_exec "$holder" sleep
 row=$("$IPCKIT" ls --type posix-shm --name "/$prefix-shm" --raw -o TYPE,NAME,SIZE,PERMS,NHOLDERS)
 [ "$(sed -n 2p <<<"$row")" = "posix-shm /$prefix-shm 8192 0600 1" ] || fail "posix-shm row: $row"
 "$IPCKIT" ls --type posix-shm --name "/$prefix-shm" -o HOLDERS --raw | grep -q "^$holder(sleep)$" ||
@@ -73,6 +76,7 @@ PY
 mkfifo "$work/fifo"
 sleep 30 3<>"$work/fifo" &
 pids+=("$!")
+wait_exec "$!" sleep
 "$IPCKIT" ls --type fifo --name "$work/fifo" --raw -o TYPE,NAME,HOLDERS | grep -q "^fifo $work/fifo $!(sleep)$" ||
   fail "the held FIFO is not listed"
 
@@ -87,7 +91,7 @@ import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind("\0" + sys.argv[1]); s.listen(1); print("up", flush=True); time.sleep(30)' "$prefix-sock" >"$work/up" &
 pids+=("$!")
-for _ in $(seq 50); do [ -s "$work/up" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$work/up" ] && break; sleep 0.1; done
 row=$("$IPCKIT" ls --type unix --name "@$prefix-sock" --raw -o TYPE,NAME,SOCKTYPE,STATE,NHOLDERS | sed -n 2p)
 [ "$row" = "unix @$prefix-sock stream listen 1" ] || fail "abstract socket row: $row"
 

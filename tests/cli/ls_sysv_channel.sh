@@ -65,7 +65,7 @@ unshare --ipc bash -c '
   "$1" chan create sysv:0xc4a2 --capacity 16K
   exec "$1" chan recv sysv:0xc4a2 --timeout 60 >/dev/null' sh "$IPCKIT" &
 other=$!
-for _ in $(seq 100); do grep -q "SYSV0000c4a2" "/proc/$other/maps" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "SYSV0000c4a2" "/proc/$other/maps" 2>/dev/null && break; sleep 0.1; done
 grep -q "SYSV0000c4a2" "/proc/$other/maps" || fail "the other namespace's receiver did not attach"
 out=$(unshare --ipc bash -c '
   "$1" ipcmk -M 4096 >/dev/null

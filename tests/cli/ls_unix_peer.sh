@@ -37,7 +37,7 @@ s, _ = l.accept()
 print(*(os.fstat(x.fileno()).st_ino for x in (a, b, l, c, s)), flush=True)
 time.sleep(60)' "$name" >"$work/inodes" &
 helper=$!
-for _ in $(seq 100); do [ -s "$work/inodes" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$work/inodes" ] && break; sleep 0.1; done
 read -r a b listener client server <"$work/inodes" || fail "the helper did not start"
 
 # --raw: INODE PEER for each of our five sockets.

@@ -29,6 +29,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# shellcheck source=tests/cli/ipc_cli/expect.sh
+. "$(dirname "$0")/ipc_cli/expect.sh"
 
 exists() { [ -e "/dev/shm/$1" ]; }
 
@@ -69,6 +71,7 @@ exists "$prefix-notchan" || fail "non-channel was removed"
 "$IPCKIT" chan create "$prefix-chan" --capacity 16K
 sleep 30 3<"/dev/shm/$prefix-held" &
 pids+=("$!")
+wait_exec "$!" sleep
 out=$("$IPCKIT" rm --stale --name "*$prefix-*")
 grep -q "^posix-shm:/$prefix-idle: " <<<"$out" || fail "idle object not listed as stale: $out"
 grep -q "^channel:$prefix-chan: " <<<"$out" || fail "stale channel not listed: $out"
@@ -93,7 +96,7 @@ unshare --ipc bash -c '
   "$ipckit" chan recv sysv:0x00beef01 --timeout 30 >/dev/null &
   recv=$!
   trap "kill -9 $recv 2>/dev/null || true; wait 2>/dev/null || true" EXIT
-  for _ in $(seq 50); do
+  for _ in $(seq 300); do
     [ "$("$ipckit" ls --key 0x00beef01 --raw -o NATTCH | sed -n 2p)" = 1 ] && break
     sleep 0.1
   done

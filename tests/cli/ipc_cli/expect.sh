@@ -10,6 +10,7 @@
 #   expect_out TEXT COMMAND...       COMMAND exits 0 and prints exactly TEXT (plus a newline)
 #   "${as_nobody[@]}" COMMAND...     COMMAND run as uid/gid 65534 with no groups
 #   can_drop_privileges              true when we are root and setpriv exists
+#   wait_exec PID COMM               waits until background PID has exec'd COMM
 
 expect() {
   local code=$1 pattern=$2 rc=0
@@ -53,4 +54,15 @@ as_nobody=(setpriv --reuid 65534 --regid 65534 --clear-groups)
 
 can_drop_privileges() {
   [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null
+}
+
+# wait_exec PID COMM: waits (up to 30 s) until background process PID has exec'd COMM, so its
+# redirections are open (`sleep 30 3<FILE &` holds FILE only once the child reached exec).
+wait_exec() {
+  local pid=$1 comm=$2
+  for _ in $(seq 300); do
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] && return 0
+    sleep 0.1
+  done
+  fail "process $pid did not become '$comm' within 30 s"
 }
