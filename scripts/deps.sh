@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   util-linux procps iproute2 socat python3 python3-jsonschema
-  dpkg-dev file
+  dpkg-dev file debootstrap
 )
 
 missing=()

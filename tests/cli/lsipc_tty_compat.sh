@@ -4,14 +4,14 @@
 # fits the table to the terminal's width (COMMAND truncated, an extreme STATUS cell wrapping the
 # row; lsipc_fit.hpp), and both must print the same bytes. Each case runs both tools on a new
 # pseudo-terminal of a given width (sysv_compat/pty_run.py), back to back, in one private IPC
-# (and mount) namespace holding fixture objects (as lsipc_compat.sh), and compares stdout,
+# namespace holding fixture objects (as lsipc_compat.sh), and compares stdout,
 # stderr and exit status. Also: the width comes from the terminal first, then $COLUMNS, then 80.
 set -uo pipefail
 if [ -z "${COMPAT_INSIDE:-}" ]; then
   # shellcheck source=sysv_compat/compat_lib.sh
   source "$(dirname "$0")/sysv_compat/compat_lib.sh"
   compat_init lsipc_tty_compat
-  COMPAT_INSIDE=1 unshare --ipc --mount bash "$0"
+  COMPAT_INSIDE=1 unshare --ipc bash "$0"
   exit $?
 fi
 # shellcheck source=sysv_compat/compat_lib.sh

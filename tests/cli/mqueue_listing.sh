@@ -22,7 +22,10 @@ fail() {
 
 [ -x "$tests" ] || fail "no test binary at $tests"
 command -v unshare >/dev/null || fail "unshare (util-linux) is needed"
-unshare --mount true 2>/dev/null || fail "unshare --mount failed: this test needs root (CAP_SYS_ADMIN)"
+# shellcheck source=tests/cli/ipc_cli/cannot_run_here.sh
+. "$(dirname "$0")/ipc_cli/cannot_run_here.sh"
+can_unshare_mount ||
+  cannot_run_here "mounting an mqueue filesystem needs a private mount namespace, and this environment cannot make one"
 
 out=$(mktemp)
 mnt=""

@@ -17,6 +17,10 @@ command -v unshare >/dev/null || fail "unshare (util-linux) is needed"
 # some process cannot be read (here, as root, pid 1 of an outer sandbox can be unreadable), and
 # in here every process is ours. /dev/shm stays the machine's: names are pid-suffixed.
 if [ "${IPCKIT_RM_CLI_INNER:-}" != 1 ]; then
+  # shellcheck source=tests/cli/ipc_cli/cannot_run_here.sh
+  . "$(dirname "$0")/ipc_cli/cannot_run_here.sh"
+  can_unshare_pid_proc ||
+    cannot_run_here "rm --stale needs a private PID namespace with its own /proc (unshare --pid --fork --mount-proc), and this environment cannot make one"
   exec env IPCKIT_RM_CLI_INNER=1 unshare --pid --fork --mount-proc bash "$0"
 fi
 

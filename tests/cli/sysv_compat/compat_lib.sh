@@ -15,6 +15,8 @@
 : "${IPCKIT_SOURCE_DIR:?set by ctest: the source tree}"
 
 COMPAT_DIR="$IPCKIT_SOURCE_DIR/tests/cli/sysv_compat"
+# shellcheck source=tests/cli/ipc_cli/cannot_run_here.sh
+. "$IPCKIT_SOURCE_DIR/tests/cli/ipc_cli/cannot_run_here.sh"
 export LC_ALL=C.UTF-8
 unset POSIXLY_CORRECT
 
@@ -38,8 +40,7 @@ compat_init() {
   local version
   version=$("$SYS_ipcs" -V 2>&1 || true)
   if [[ $version != *"util-linux 2.38"* ]]; then
-    echo "$COMPAT_NAME: skipped: the reference is util-linux 2.38, this system has: $version"
-    exit 0
+    cannot_run_here "the reference is util-linux 2.38, this system has: $version"
   fi
   if [ -z "${COMPAT_INSIDE:-}" ]; then
     unshare --ipc true 2>/dev/null || compat_fail "unshare --ipc failed: this test needs root"
