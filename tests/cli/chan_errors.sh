@@ -89,7 +89,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     setpriv --reuid 65534 --regid 65534 --clear-groups "$IPCKIT" chan send "$prefix-perm"
   "$IPCKIT" chan rm "$prefix-perm"
 else
-  echo "skip: permission denied (needs root and setpriv to act as another user)"
+  cannot_run_part "permission denied (needs root and setpriv to act as another user)"
 fi
 
 # --- Dead peer: the receiver is killed while a sender streams -----------------------------------

@@ -20,6 +20,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# shellcheck source=tests/cli/ipc_cli/cannot_run_here.sh
+. "$(dirname "$0")/ipc_cli/cannot_run_here.sh"
 
 bound() { awk -v n="$1" 'NR > 1 && $8 == n { found = 1 } END { exit !found }' /proc/net/unix; }
 wait_bound() {
@@ -84,7 +86,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
   same "$work/r.out" "for root only" "cat as uid 65534 of a root-only file"
   echo "ok: a uid-65534 cat read a mode-0600 root file through the descriptor root sent"
 else
-  echo "skip: descriptor to another user (needs root and setpriv)"
+  cannot_run_part "descriptor to another user (needs root and setpriv)"
 fi
 
 # Without a command: one /proc/self/fd link per descriptor, in the order sent.

@@ -19,6 +19,8 @@ source "$(dirname "$0")/sysv_compat/compat_lib.sh"
 compat_init lsipc_tty_compat
 SYS_lsipc=$(command -v lsipc) || compat_fail "util-linux's lsipc is needed for the comparison"
 command -v python3 >/dev/null || compat_fail "python3 is needed (pseudo-terminals)"
+python3 -c 'import os; os.openpty()' 2>/dev/null ||
+  cannot_run_here "no pseudo-terminal can be opened (is /dev/pts mounted?)"
 PTY_RUN="$COMPAT_DIR/pty_run.py"
 
 # The fixture's command line is long (COMMAND gets truncated); 0x44 is both removed and locked,

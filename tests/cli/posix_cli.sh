@@ -336,7 +336,7 @@ if can_drop_privileges; then
   "$IPCKIT" sem rm "$prefix-perm"
   "$IPCKIT" shm rm "$prefix-perm"
 else
-  echo "skip: permission denied (needs root and setpriv to act as another user)"
+  cannot_run_part "permission denied (needs root and setpriv to act as another user)"
 fi
 
 # ================================================================================================

@@ -23,6 +23,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# shellcheck source=tests/cli/ipc_cli/cannot_run_here.sh
+. "$(dirname "$0")/ipc_cli/cannot_run_here.sh"
 
 # bound NAME: whether a socket named NAME (a path, or @name) is in /proc/net/unix.
 bound() { awk -v n="$1" 'NR > 1 && $8 == n { found = 1 } END { exit !found }' /proc/net/unix; }
@@ -243,7 +245,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
   same "$work/r.out" "from nobody" "recv --allow-any"
   echo "ok: access policy: same user by default on abstract names, --allow-uid, --allow-any"
 else
-  echo "skip: access policy (needs root and setpriv to act as another user)"
+  cannot_run_part "access policy (needs root and setpriv to act as another user)"
 fi
 
 # --- Errors and exit codes ------------------------------------------------------------------------

@@ -182,7 +182,7 @@ if can_drop_privileges; then
   "$IPCKIT" shm rm "sysv:$p" && removed shm "$p"
   "$IPCKIT" sem rm "sysv:$ps" && removed sem "$ps"
 else
-  echo "skip: permission denied (needs root and setpriv to act as another user)"
+  cannot_run_part "permission denied (needs root and setpriv to act as another user)"
 fi
 
 # ================================================================================================

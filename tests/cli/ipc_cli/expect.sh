@@ -12,6 +12,9 @@
 #   can_drop_privileges              true when we are root and setpriv exists
 #   wait_exec PID COMM               waits until background PID has exec'd COMM
 
+# shellcheck source=tests/cli/ipc_cli/cannot_run_here.sh
+. "$(dirname "${BASH_SOURCE[0]}")/cannot_run_here.sh"
+
 expect() {
   local code=$1 pattern=$2 rc=0
   shift 2
