@@ -117,10 +117,13 @@ TEST(UnixPathLock, HeldLockTimesOutWithEtimedoutNamingTheHolder) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
   const std::string message = l.error().message();
   EXPECT_NE(message.find(tmp.lock), std::string::npos) << message;
-  EXPECT_NE(message.find(fmt::format("held by pid {}", holder.pid())), std::string::npos)
-      << message;
-  if (root) {
-    EXPECT_NE(message.find("uid 65534"), std::string::npos) << message;
+  // The holder is named from /proc/locks (where the system has one to read).
+  if (::access("/proc/locks", R_OK) == 0) {
+    EXPECT_NE(message.find(fmt::format("held by pid {}", holder.pid())), std::string::npos)
+        << message;
+    if (root) {
+      EXPECT_NE(message.find("uid 65534"), std::string::npos) << message;
+    }
   }
   EXPECT_FALSE(exists(tmp.path));
   // Released, the same bind goes through.
