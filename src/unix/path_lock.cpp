@@ -65,10 +65,9 @@ std::string holder_suffix(const struct stat& st) {
   return holder.empty() ? std::string() : " by " + holder;
 }
 
-// flock(LOCK_EX) with a deadline: tries without blocking, then polls `cancel` between tries.
+// flock(LOCK_EX) by `deadline`: tries without blocking, then polls `cancel` between tries.
 Result<void> lock_until(int fd, const struct stat& st, const std::string& lock_path,
-                        const LockWait& wait) {
-  const auto deadline = Clock::now() + wait.timeout;
+                        const LockWait& wait, Clock::time_point deadline) {
   auto step = std::chrono::duration_cast<std::chrono::milliseconds>(kFirstPoll);
   for (;;) {
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return {};
@@ -94,6 +93,8 @@ Result<void> lock_until(int fd, const struct stat& st, const std::string& lock_p
 }  // namespace
 
 Result<PathLock> PathLock::acquire(std::string lock_path, const LockWait& wait) {
+  // One deadline for every attempt: a holder that keeps replacing the file cannot extend it.
+  const auto deadline = Clock::now() + wait.timeout;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     bool created = false;
     // Opening an existing file first, and creating only with O_EXCL, keeps clear of
@@ -115,7 +116,7 @@ Result<PathLock> PathLock::acquire(std::string lock_path, const LockWait& wait) 
                   fmt::format("lock file has {} hard links; refusing to use it", held.st_nlink));
     }
     if (auto r = check_owner(fd.get(), held, lock_path); !r) return std::unexpected(r.error());
-    if (auto r = lock_until(fd.get(), held, lock_path, wait); !r) {
+    if (auto r = lock_until(fd.get(), held, lock_path, wait, deadline); !r) {
       return std::unexpected(r.error());
     }
     struct stat now {};

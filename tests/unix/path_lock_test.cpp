@@ -132,6 +132,41 @@ TEST(UnixPathLock, HeldLockTimesOutWithEtimedoutNamingTheHolder) {
   EXPECT_TRUE(again) << again.error().message();
 }
 
+// A holder that hands the path a new, already locked file each time it lets go (rename over the
+// lock path) cannot keep a binder waiting past its one deadline.
+TEST(UnixPathLock, HolderThatKeepsReplacingTheFileCannotExtendTheDeadline) {
+  NoFdLeak leak;
+  TmpPath tmp;
+  const std::string next = tmp.lock + ".next";
+  int ready[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  Fd ready_r(ready[0]), ready_w(ready[1]);
+  Child holder([&] {
+    ready_r.reset();
+    Fd held(::open(tmp.lock.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600));
+    if (!held || ::flock(held.get(), LOCK_EX) != 0) return 1;
+    if (::write(ready_w.get(), "l", 1) != 1) return 2;
+    for (int round = 0; round < 400; ++round) {  // about 20 s, unless killed first
+      ::usleep(50'000);
+      Fd fresh(::open(next.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+      if (!fresh || ::flock(fresh.get(), LOCK_EX) != 0) return 3;
+      if (::rename(next.c_str(), tmp.lock.c_str()) != 0) return 4;
+      held = std::move(fresh);  // lets go of the old file only now
+    }
+    return 0;
+  });
+  ready_w.reset();
+  char c = 0;
+  ASSERT_EQ(::read(ready_r.get(), &c, 1), 1);
+  const auto start = std::chrono::steady_clock::now();
+  auto l = UnixListener::bind(tmp.address, {.lock_wait = {.timeout = 500ms}});
+  const auto took = std::chrono::steady_clock::now() - start;
+  ::unlink(next.c_str());
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().code(), ETIMEDOUT) << l.error().message();
+  EXPECT_LT(took, 10s);  // the holder goes on for about 20 s
+}
+
 TEST(UnixPathLock, CancelDescriptorEndsTheWaitWithEintr) {
   NoFdLeak leak;
   TmpPath tmp;
