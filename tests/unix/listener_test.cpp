@@ -18,50 +18,25 @@
 
 #include "support/child.hpp"
 #include "support/ipc_test_support.hpp"
+#include "unix/unix_test_support.hpp"
 
 namespace ipckit::uds {
 namespace {
 
 using test::kNobody;
 
-struct NoFdLeak {
-  int before = test::count_open_fds();
-  ~NoFdLeak() { EXPECT_EQ(test::count_open_fds(), before) << "descriptor leak"; }
-};
-
-template <class T>
-int code_of(const Result<T>& r) {
-  return r ? 0 : r.error().code();
-}
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
-}
+using test::code_of;
+using test::exists;
+using test::make_stale;
+using test::NoFdLeak;
+using test::TmpPath;
 
 ino_t inode(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
-// A unique socket path under /tmp; the socket and lock files are removed when it goes.
-struct TmpPath {
-  std::string path = "/tmp/" + test::unique_name("l.sock");
-  std::string lock = path + ".lock";
-  UnixAddress address = *UnixAddress::parse(path);
-  ~TmpPath() {
-    ::unlink(path.c_str());
-    ::unlink(lock.c_str());
-  }
-};
-
 using test::Child;
-
-// Leaves a stale socket file at `path`: bound, then closed without unlinking.
-void make_stale(const std::string& path) {
-  auto s = UnixSocket::create(SocketType::kStream);
-  ASSERT_TRUE(s && s->bind(*UnixAddress::parse(path)));
-}
 
 TEST(UnixListener, AcceptsAndRemovesItsFilesOnClose) {
   NoFdLeak leak;

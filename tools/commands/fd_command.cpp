@@ -41,6 +41,7 @@ constexpr int kExitCommandNotFound = 127;
 struct SendOptions {
   std::string address;
   std::vector<std::string> files;
+  PolicyOptions policy;
 };
 
 int run_send(const SendOptions& o) {
@@ -59,7 +60,10 @@ int run_send(const SendOptions& o) {
     views.push_back(fd.view());
     owned.push_back(std::move(fd));
   }
-  auto socket = UnixSocket::connect_to(*address, SocketType::kStream);
+  // With --allow-*, the listener is checked before any descriptor leaves.
+  auto policy = client_policy(o.policy);
+  auto socket = policy ? uds::connect_verified(*address, SocketType::kStream, *policy)
+                       : UnixSocket::connect_to(*address, SocketType::kStream);
   if (!socket) return report(kFdSend, socket.error(), &*address);
   if (auto r = uds::send_fds(*socket, kPayload, views); !r) {
     return report(kFdSend, r.error(), &*address);
@@ -180,8 +184,9 @@ int run_recv(RecvOptions& o) {
     auto listener = uds::UnixListener::bind(*address, {.type = SocketType::kStream,
                                                        .blocking = uds::Blocking::kNo,
                                                        .mode = mode_value(o.mode),
-                                                       .policy = policy});
-    if (!listener) return report(kFdRecv, listener.error(), &*address);
+                                                       .policy = policy,
+                                                       .lock_wait = lock_wait(o.timeout)});
+    if (!listener) return report_bind(kFdRecv, listener.error(), *address);
     auto got = receive_one(o, *listener, *address);
     if (!got) return report(kFdRecv, got.error(), &*address);
     if (!*got) return kExitFailure;  // stopped by a signal
@@ -206,6 +211,7 @@ Verb add_fd_send(CLI::App& fd) {
   app->add_option("FILE", o->files, "Files to open ('-': send stdin's descriptor itself)")
       ->required()
       ->check(file_validator());
+  add_policy_options(*app, o->policy, PolicyRole::kClient);
   app->callback([o] {
     if (o->files.size() > uds::kMaxFdsPerMessage) {
       throw CLI::ValidationError("FILE", fmt::format("at most {} files fit in one message, not {}",

@@ -43,8 +43,11 @@ bool about_stdio(const Error& e) {
 
 int listen_datagram(const ListenOptions& o, const UnixAddress& address,
                     const uds::AccessPolicy& policy) {
-  auto bound = BoundDatagram::bind(address, mode_value(o.mode));
-  if (!bound) return report(kListen, bound.error(), &address);
+  auto bound = uds::BoundDatagram::bind(address, {.blocking = uds::Blocking::kNo,
+                                                  .mode = mode_value(o.mode),
+                                                  .pass_credentials = true,
+                                                  .lock_wait = lock_wait(o.timeout)});
+  if (!bound) return report_bind(kListen, bound.error(), address);
   if (o.verbose) {
     warn("{}: receiving on {} (dgram, allowing {})", kListen, address.describe(),
          policy.describe());
@@ -75,10 +78,12 @@ int run_listen(const ListenOptions& o) {
   const uds::AccessPolicy policy = policy_for(o.policy, *address);
   if (type == SocketType::kDatagram) return listen_datagram(o, *address, policy);
 
-  auto listener = uds::UnixListener::bind(
-      *address,
-      {.type = type, .blocking = uds::Blocking::kNo, .mode = mode_value(o.mode), .policy = policy});
-  if (!listener) return report(kListen, listener.error(), &*address);
+  auto listener = uds::UnixListener::bind(*address, {.type = type,
+                                                     .blocking = uds::Blocking::kNo,
+                                                     .mode = mode_value(o.mode),
+                                                     .policy = policy,
+                                                     .lock_wait = lock_wait(o.timeout)});
+  if (!listener) return report_bind(kListen, listener.error(), *address);
   if (o.verbose) {
     warn("{}: listening on {} ({}, allowing {})", kListen, address->describe(), type_word(type),
          policy.describe());
@@ -137,12 +142,14 @@ struct ConnectOptions {
   std::string address;
   std::string type = "stream";
   bool verbose = false;
+  PolicyOptions policy;
 };
 
 int run_connect(const ConnectOptions& o) {
   auto address = parse_address(o.address);
   if (!address) return report(kConnect, address.error());
   const SocketType type = type_value(o.type);
+  if (type == SocketType::kDatagram && policy_given(o.policy)) return dgram_policy_usage(kConnect);
   auto socket = UnixSocket::create(type);
   if (!socket) return report(kConnect, socket.error());
   // A datagram socket is autobound, so that the peer can answer.
@@ -150,6 +157,11 @@ int run_connect(const ConnectOptions& o) {
     if (auto r = socket->bind(UnixAddress::unnamed()); !r) return report(kConnect, r.error());
   }
   if (auto r = socket->connect(*address); !r) return report(kConnect, r.error(), &*address);
+  if (auto policy = client_policy(o.policy)) {
+    if (auto r = uds::verify_peer(*socket, *policy, *address); !r) {
+      return report(kConnect, r.error(), &*address);
+    }
+  }
   if (o.verbose) {
     auto peer = uds::peer_credentials(*socket);
     if (!peer) return report(kConnect, peer.error(), &*address);
@@ -175,6 +187,7 @@ Verb add_connect(CLI::App& sock) {
       ->check(address_validator());
   add_type_option(*app, o->type);
   app->add_flag("-v,--verbose", o->verbose, "Print the listener's pid, uid and gid on stderr");
+  add_policy_options(*app, o->policy, PolicyRole::kClient);
   return {app, [o] { return run_connect(*o); }};
 }
 

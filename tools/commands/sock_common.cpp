@@ -6,10 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <climits>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -63,22 +65,14 @@ Error about(const Error& e, const UnixAddress* address) {
   return Error(e.code(), e.operation(), address->describe(), e.detail());
 }
 
-// The absolute form of `path`, so that a later chdir cannot make removal hit another file.
-Result<std::string> absolute(const std::string& path) {
-  if (path.starts_with('/')) return path;
-  char cwd[PATH_MAX];
-  if (::getcwd(cwd, sizeof(cwd)) == nullptr) return fail_errno("getcwd", path);
-  return fmt::format("{}/{}", cwd, path);
-}
-
-// What is in the way at a path, in UnixListener's words.
-const char* file_type(mode_t mode) {
-  if (S_ISREG(mode)) return "a regular file";
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISLNK(mode)) return "a symbolic link";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
-  return "not a socket";
+CLI::Validator id_validator(std::string_view what) {
+  return CLI::Validator(
+      [what = std::string(what)](std::string& text) -> std::string {
+        auto id = uds::parse_id(text);
+        if (id) return {};
+        return fmt::format("invalid {} '{}': {}", what, text, id.error().detail());
+      },
+      what == "uid" ? "UID" : "GID", std::string(what));
 }
 
 }  // namespace
@@ -144,15 +138,33 @@ std::string_view type_word(SocketType type) noexcept {
   return "stream";
 }
 
-void add_policy_options(CLI::App& app, PolicyOptions& options) {
+void add_policy_options(CLI::App& app, PolicyOptions& options, PolicyRole role) {
+  const bool server = role == PolicyRole::kServer;
   // One value per occurrence, so that "--allow-uid 0 ADDR" leaves ADDR alone.
-  auto* uid = app.add_option("--allow-uid", options.uids,
-                             "Accept peers with this effective uid (repeatable)")
-                  ->allow_extra_args(false);
-  auto* gid = app.add_option("--allow-gid", options.gids,
-                             "Accept peers with this effective gid (repeatable)")
-                  ->allow_extra_args(false);
-  app.add_flag("--allow-any", options.any, "Accept every peer")->excludes(uid)->excludes(gid);
+  auto* uid =
+      app.add_option("--allow-uid", options.uids,
+                     server ? "Accept peers with this effective uid (repeatable)"
+                            : "Talk only to a listener with this effective uid (repeatable)")
+          ->allow_extra_args(false)
+          ->check(id_validator("uid"));
+  auto* gid =
+      app.add_option("--allow-gid", options.gids,
+                     server ? "Accept peers with this effective gid (repeatable)"
+                            : "Talk only to a listener with this effective gid (repeatable)")
+          ->allow_extra_args(false)
+          ->check(id_validator("gid"));
+  app.add_flag("--allow-any", options.any, server ? "Accept every peer" : "Talk to any listener")
+      ->excludes(uid)
+      ->excludes(gid);
+}
+
+bool policy_given(const PolicyOptions& options) noexcept {
+  return options.any || !options.uids.empty() || !options.gids.empty();
+}
+
+std::optional<uds::AccessPolicy> client_policy(const PolicyOptions& options) {
+  if (!policy_given(options)) return std::nullopt;
+  return policy_for(options, UnixAddress::unnamed());
 }
 
 uds::AccessPolicy policy_for(const PolicyOptions& options, const UnixAddress& address) {
@@ -166,6 +178,19 @@ uds::AccessPolicy policy_for(const PolicyOptions& options, const UnixAddress& ad
   for (gid_t gid : options.gids)
     policy.allow_group(gid);
   return policy;
+}
+
+int usage_error(std::string_view what) {
+  warn("{}", what);
+  fmt::print(stderr, "Try '{} --help' for more information.\n", program_name());
+  return kExitFailure;
+}
+
+int dgram_policy_usage(std::string_view prefix) {
+  return usage_error(fmt::format(
+      "{}: --allow-uid, --allow-gid and --allow-any need a stream or seqpacket socket: a "
+      "datagram socket has no peer credentials to check",
+      prefix));
 }
 
 CLI::Validator mode_validator() {
@@ -183,6 +208,20 @@ CLI::Validator mode_validator() {
 std::optional<mode_t> mode_value(const std::string& text) {
   if (text.empty()) return std::nullopt;
   return static_cast<mode_t>(std::stoul(text, nullptr, 8));
+}
+
+uds::LockWait lock_wait(double timeout_seconds) {
+  uds::LockWait wait{.cancel = StopSignals::fd()};
+  if (timeout_seconds >= 0) {
+    const double ms = std::min(timeout_seconds * 1000.0, static_cast<double>(INT_MAX));
+    wait.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(ms + 0.5));
+  }
+  return wait;
+}
+
+int report_bind(std::string_view prefix, const Error& e, const UnixAddress& address) {
+  if (StopSignals::caught() != 0) return kExitFailure;
+  return report(prefix, e, &address);
 }
 
 int report(std::string_view prefix, const Error& e, const UnixAddress* address) {
@@ -256,84 +295,9 @@ Result<Ready> wait_for(FdView fd, short events, int timeout_ms) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// BoundDatagram.
+// Datagrams.
 
-Result<BoundDatagram> BoundDatagram::bind(const UnixAddress& address, std::optional<mode_t> mode) {
-  auto socket = UnixSocket::create(SocketType::kDatagram, uds::Blocking::kNo);
-  if (!socket) return std::unexpected(socket.error());
-  if (auto r = uds::set_pass_credentials(*socket, true); !r) return std::unexpected(r.error());
-  if (!address.is_path()) {
-    if (auto r = socket->bind(address); !r) {
-      if (r.error().code() != EADDRINUSE) return std::unexpected(r.error());
-      return std::unexpected(r.error().with_detail(
-          fmt::format("abstract name {} is already bound by a live socket", address.describe())));
-    }
-    return BoundDatagram(std::move(*socket), address);
-  }
-
-  auto path = absolute(address.name());
-  if (!path) return std::unexpected(path.error());
-  struct stat existing {};
-  if (::lstat(path->c_str(), &existing) == 0) {
-    if (!S_ISSOCK(existing.st_mode)) {
-      return fail(EEXIST, "bind", address.describe(),
-                  fmt::format("{} exists and is {}; refusing to replace it", *path,
-                              file_type(existing.st_mode)));
-    }
-    // A socket file: probe it. Only a dead one (ECONNREFUSED) is replaced.
-    auto probe = UnixSocket::create(SocketType::kDatagram, uds::Blocking::kNo);
-    if (!probe) return std::unexpected(probe.error());
-    auto r = probe->connect(address);
-    if (r || r.error().code() == EPROTOTYPE || r.error().code() == EAGAIN) {
-      return fail(EADDRINUSE, "bind", address.describe(),
-                  fmt::format("a live process is bound to {}", *path));
-    }
-    if (r.error().code() == ECONNREFUSED) {
-      if (::unlink(path->c_str()) != 0 && errno != ENOENT) return fail_errno("unlink", *path);
-    } else if (r.error().code() != ENOENT) {
-      return std::unexpected(r.error().with_detail(
-          fmt::format("cannot probe the existing socket file: {}", r.error().message())));
-    }
-  } else if (errno != ENOENT) {
-    return fail_errno("lstat", *path);
-  }
-
-  if (auto r = socket->bind(address); !r) return std::unexpected(r.error());
-  BoundDatagram bound(std::move(*socket), address);
-  struct stat st {};
-  if (mode && ::fchmodat(AT_FDCWD, path->c_str(), *mode, AT_SYMLINK_NOFOLLOW) != 0) {
-    const Error e = Error::from_errno("chmod", *path);
-    (void)::unlink(path->c_str());
-    return std::unexpected(e);
-  }
-  if (::lstat(path->c_str(), &st) != 0) {
-    const Error e = Error::from_errno("lstat", *path);
-    (void)::unlink(path->c_str());
-    return std::unexpected(e);
-  }
-  bound.file_path_ = std::move(*path);
-  bound.file_id_ = uds::detail::FileId::of(st);
-  bound.owner_pid_ = ::getpid();
-  return bound;
-}
-
-BoundDatagram::BoundDatagram(BoundDatagram&& other) noexcept
-    : socket_(std::move(other.socket_)),
-      address_(std::move(other.address_)),
-      file_path_(std::exchange(other.file_path_, {})),
-      file_id_(other.file_id_),
-      owner_pid_(other.owner_pid_) {}
-
-BoundDatagram::~BoundDatagram() {
-  if (file_path_.empty() || owner_pid_ != ::getpid()) return;
-  struct stat now {};
-  if (::lstat(file_path_.c_str(), &now) == 0 && S_ISSOCK(now.st_mode) &&
-      uds::detail::FileId::of(now) == file_id_) {
-    (void)::unlink(file_path_.c_str());
-  }
-}
-
-Result<std::optional<Message>> receive_datagram(const BoundDatagram& bound,
+Result<std::optional<Message>> receive_datagram(const uds::BoundDatagram& bound,
                                                 const uds::AccessPolicy& policy,
                                                 std::span<std::byte> buffer, int timeout_ms,
                                                 Ready& ready) {

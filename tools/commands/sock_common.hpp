@@ -1,6 +1,6 @@
 // What the `ipckit sock` and `ipckit fd` verbs share: addresses and socket types on the command
-// line, access-policy options, the signals that stop a waiting command, a datagram socket bound
-// to a name (and removed again), and the loop that copies stdin to a socket and the socket to
+// line, access-policy options, the signals that stop a waiting command, receiving on a bound
+// datagram socket, and the loop that copies stdin to a socket and the socket to
 // stdout at the same time.
 //
 // Internal to the `ipckit` command (tools/commands/sock_*.cpp, fd_command.cpp). Single-threaded,
@@ -22,8 +22,10 @@
 #include "ipckit/core/fd.hpp"
 #include "ipckit/unix/access_policy.hpp"
 #include "ipckit/unix/address.hpp"
+#include "ipckit/unix/bound_datagram.hpp"
 #include "ipckit/unix/credentials.hpp"
 #include "ipckit/unix/listener.hpp"
+#include "ipckit/unix/lock_wait.hpp"
 #include "ipckit/unix/socket.hpp"
 
 namespace ipckit::cli::sock {
@@ -56,17 +58,30 @@ void add_type_option(CLI::App& app, std::string& type);
 // "stream", "dgram", "seqpacket": the word the command line uses.
 [[nodiscard]] std::string_view type_word(SocketType type) noexcept;
 
-// --allow-uid UID (repeatable), --allow-gid GID (repeatable), --allow-any.
+// --allow-uid UID (repeatable), --allow-gid GID (repeatable), --allow-any. An id is decimal
+// (uds::parse_id); an empty or malformed one is a usage error, never uid 0.
 struct PolicyOptions {
   std::vector<uid_t> uids;
   std::vector<gid_t> gids;
   bool any = false;
 };
-void add_policy_options(CLI::App& app, PolicyOptions& options);
+// Who the options are about: the peers a server accepts, or the server a client talks to.
+enum class PolicyRole { kServer, kClient };
+void add_policy_options(CLI::App& app, PolicyOptions& options,
+                        PolicyRole role = PolicyRole::kServer);
 // The policy the options ask for; none given: the library's default for the address (the same
 // user for abstract names, anyone for paths).
 [[nodiscard]] uds::AccessPolicy policy_for(const PolicyOptions& options,
                                            const UnixAddress& address);
+// A client's policy on its server: none given means no check (std::nullopt).
+[[nodiscard]] std::optional<uds::AccessPolicy> client_policy(const PolicyOptions& options);
+// Whether any --allow-* option was given.
+[[nodiscard]] bool policy_given(const PolicyOptions& options) noexcept;
+
+// A usage error found after parsing: "ipckit: WHAT" and the --help hint; returns exit 1.
+int usage_error(std::string_view what);
+// The usage error for --allow-* on a datagram client: a datagram socket has no peer credentials.
+int dgram_policy_usage(std::string_view prefix);
 
 // --mode MODE: octal permission bits of a path socket's file, at most 0777.
 [[nodiscard]] CLI::Validator mode_validator();
@@ -94,6 +109,13 @@ class StopSignals {
   [[nodiscard]] static Error stopped(std::string operation, std::string object);
 };
 
+// How long binding a path waits for its "<path>.lock": --timeout SECONDS when given (negative:
+// not given), else the library's default; a stop signal ends the wait (EINTR).
+[[nodiscard]] uds::LockWait lock_wait(double timeout_seconds);
+// Reports a failed bind, or (after a stop signal ended it) returns 1 quietly: dispatch() then
+// dies of the signal.
+int report_bind(std::string_view prefix, const Error& e, const UnixAddress& address);
+
 // --timeout SECONDS as a poll(2) timeout: -1 (forever) for a negative value, the option's default.
 [[nodiscard]] int to_poll_timeout(double seconds) noexcept;
 // "0.5 s", for messages.
@@ -106,35 +128,6 @@ enum class Ready { kReady, kStopped, kTimedOut };
 // poll(2) for `events` on `fd`, or a stop signal, for at most `timeout_ms` (-1: forever).
 // Errors: those of poll(2) other than EINTR.
 [[nodiscard]] Result<Ready> wait_for(FdView fd, short events, int timeout_ms);
-
-// A SOCK_DGRAM socket bound to an address, for receiving. A path is bound like UnixListener
-// binds one: a stale socket file (its owner died: a probe gets ECONNREFUSED) is replaced, a live
-// one fails with EADDRINUSE, anything else with EEXIST; and the file is removed on destruction
-// if it is still the one this object bound (same device, inode and ctime), by the process that
-// bound it. SO_PASSCRED is on, so every message carries its sender's credentials.
-class BoundDatagram {
- public:
-  // Errors: EADDRINUSE, EEXIST, those of socket(2), bind(2), chmod(2), setsockopt(2).
-  [[nodiscard]] static Result<BoundDatagram> bind(const UnixAddress& address,
-                                                  std::optional<mode_t> mode);
-  BoundDatagram(BoundDatagram&& other) noexcept;
-  BoundDatagram& operator=(BoundDatagram&&) = delete;
-  BoundDatagram(const BoundDatagram&) = delete;
-  BoundDatagram& operator=(const BoundDatagram&) = delete;
-  ~BoundDatagram();
-
-  [[nodiscard]] const UnixSocket& socket() const noexcept { return socket_; }
-  [[nodiscard]] const UnixAddress& address() const noexcept { return address_; }
-
- private:
-  BoundDatagram(UnixSocket socket, UnixAddress address)
-      : socket_(std::move(socket)), address_(std::move(address)) {}
-  UnixSocket socket_;
-  UnixAddress address_;
-  std::string file_path_;  // absolute; empty: nothing to remove
-  uds::detail::FileId file_id_;
-  pid_t owner_pid_ = 0;
-};
 
 // The largest message the commands receive whole (a datagram or seqpacket larger than this is
 // an error, EMSGSIZE): more than the kernel's default send buffer allows.
@@ -149,7 +142,7 @@ struct Message {
 // refused senders' messages are dropped and logged as UnixListener logs refused peers.
 // Returns: the message in buffer's first `size` bytes, or std::nullopt when stopped or timed out
 // (`ready` says which). Errors: EMSGSIZE (longer than the buffer), those of recvmsg(2).
-[[nodiscard]] Result<std::optional<Message>> receive_datagram(const BoundDatagram& bound,
+[[nodiscard]] Result<std::optional<Message>> receive_datagram(const uds::BoundDatagram& bound,
                                                               const uds::AccessPolicy& policy,
                                                               std::span<std::byte> buffer,
                                                               int timeout_ms, Ready& ready);

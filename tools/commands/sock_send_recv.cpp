@@ -29,12 +29,6 @@ Bytes as_bytes(std::string_view text) {
   return std::as_bytes(std::span(text.data(), text.size()));
 }
 
-int usage_error(std::string_view what) {
-  warn("{}", what);
-  fmt::print(stderr, "Try '{} --help' for more information.\n", program_name());
-  return kExitFailure;
-}
-
 // ------------------------------------------------------------------------------------------------
 // send
 
@@ -44,6 +38,7 @@ struct SendOptions {
   std::string message;
   CLI::Option* message_option = nullptr;
   bool lines = false;
+  PolicyOptions policy;
 };
 
 // One message: sendto(2) for a datagram socket, send(2) for a connected seqpacket socket.
@@ -110,10 +105,16 @@ int run_send(const SendOptions& o) {
   if (o.lines && type == SocketType::kStream) {
     return usage_error("sock send: --lines needs a message socket (--type dgram or seqpacket)");
   }
+  if (type == SocketType::kDatagram && policy_given(o.policy)) return dgram_policy_usage(kSend);
   auto socket = UnixSocket::create(type);
   if (!socket) return report(kSend, socket.error());
   if (type != SocketType::kDatagram) {
     if (auto r = socket->connect(*address); !r) return report(kSend, r.error(), &*address);
+    if (auto policy = client_policy(o.policy)) {
+      if (auto r = uds::verify_peer(*socket, *policy, *address); !r) {
+        return report(kSend, r.error(), &*address);
+      }
+    }
   }
   Result<void> sent;
   if (type == SocketType::kStream) {
@@ -144,6 +145,7 @@ Verb add_send(CLI::App& sock) {
   add_type_option(*app, o->type);
   app->add_flag("--lines", o->lines, "Send each line of stdin as one message (dgram, seqpacket)")
       ->excludes(o->message_option);
+  add_policy_options(*app, o->policy, PolicyRole::kClient);
   return {app, [o] { return run_send(*o); }};
 }
 
@@ -176,8 +178,11 @@ Result<void> end_message(bool lines) {
 
 int recv_datagrams(const RecvOptions& o, const UnixAddress& address,
                    const uds::AccessPolicy& policy) {
-  auto bound = BoundDatagram::bind(address, mode_value(o.mode));
-  if (!bound) return report(kRecv, bound.error(), &address);
+  auto bound = uds::BoundDatagram::bind(address, {.blocking = uds::Blocking::kNo,
+                                                  .mode = mode_value(o.mode),
+                                                  .pass_credentials = true,
+                                                  .lock_wait = lock_wait(o.timeout)});
+  if (!bound) return report_bind(kRecv, bound.error(), address);
   std::vector<std::byte> buffer(kMaxMessage);
   for (std::uint64_t received = 0; received < o.count; ++received) {
     Ready ready = Ready::kReady;
@@ -245,10 +250,12 @@ int run_recv(const RecvOptions& o) {
   const uds::AccessPolicy policy = policy_for(o.policy, *address);
   if (type == SocketType::kDatagram) return recv_datagrams(o, *address, policy);
 
-  auto listener = uds::UnixListener::bind(
-      *address,
-      {.type = type, .blocking = uds::Blocking::kNo, .mode = mode_value(o.mode), .policy = policy});
-  if (!listener) return report(kRecv, listener.error(), &*address);
+  auto listener = uds::UnixListener::bind(*address, {.type = type,
+                                                     .blocking = uds::Blocking::kNo,
+                                                     .mode = mode_value(o.mode),
+                                                     .policy = policy,
+                                                     .lock_wait = lock_wait(o.timeout)});
+  if (!listener) return report_bind(kRecv, listener.error(), *address);
   std::uint64_t received = 0;
   while (received < o.count) {
     auto waited = wait_for(listener->fd(), POLLIN, to_poll_timeout(o.timeout));

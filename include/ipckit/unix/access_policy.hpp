@@ -16,18 +16,31 @@
 // A refused peer is closed at once (it sees EOF or ECONNRESET) and reported through a
 // RefusalSink; accept() then waits for the next peer.
 //
+// Clients check the server the same way: connect_verified() (or verify_peer() on a socket
+// connected some other way) reads SO_PEERCRED right after connect(2), before anything is sent,
+// and fails with EACCES if the policy does not allow the process that is listening. Use it for
+// abstract names, which anyone in the network namespace can bind first ("squat"). SO_PEERCRED
+// on a stream or seqpacket client names the process that called listen(2); a datagram socket has
+// no peer credentials (the kernel records them for connected stream/seqpacket sockets and
+// socketpairs only), so a datagram sender cannot check its receiver: verify_peer() refuses it
+// with EINVAL unless the policy is anyone().
+//
 // Thread safety: a plain value; allows() is const and may be called from any thread.
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <set>
 #include <string>
+#include <string_view>
 
+#include "ipckit/core/error.hpp"
 #include "ipckit/unix/address.hpp"
 #include "ipckit/unix/credentials.hpp"
+#include "ipckit/unix/socket.hpp"
 
 namespace ipckit::uds {
 
@@ -77,5 +90,24 @@ using RefusalSink = std::function<void(const Refusal&)>;
 
 // The default sink: writes Refusal::message() and a newline to stderr in one write(2).
 void log_refusal_to_stderr(const Refusal& refusal) noexcept;
+
+// A uid or gid written in decimal, as on a command line: "0", "65534". Returns: the id.
+// Errors: EINVAL for anything else: empty, signs, spaces, non-digits, and 4294967295 ((uid_t)-1,
+// which the kernel uses for "no id"); ERANGE past it. Never reads "" as 0.
+[[nodiscard]] Result<std::uint32_t> parse_id(std::string_view text);
+
+// getsockopt(SO_PEERCRED) on a connected stream or seqpacket socket, then policy.allows().
+// `address` names the peer in messages. Returns: the peer's credentials (as of its listen(2) or
+// connect(2)). Errors: EACCES ("peer pid P uid U gid G is not allowed ..."), EINVAL (a datagram
+// socket and a policy other than anyone(); no peer credentials), ENOTCONN. Man: unix(7).
+[[nodiscard]] Result<PeerCredentials> verify_peer(const UnixSocket& socket,
+                                                  const AccessPolicy& policy,
+                                                  const UnixAddress& address);
+
+// UnixSocket::connect_to(address, type), then verify_peer(): nothing has been sent when it
+// returns, and a refused peer's connection is closed. Errors: those of connect_to() and
+// verify_peer().
+[[nodiscard]] Result<UnixSocket> connect_verified(const UnixAddress& address, SocketType type,
+                                                  const AccessPolicy& policy);
 
 }  // namespace ipckit::uds

@@ -2,7 +2,10 @@
 // removes its socket file when it goes, and accepts only the peers its AccessPolicy allows.
 //
 // Binding a path (UnixListener::bind), under an exclusive flock(2) on "<path>.lock" so that two
-// starters cannot race:
+// starters cannot race (BoundDatagram binds datagram sockets the same way, under the same lock,
+// so starters of different types cannot race either). The lock file is made 0600 and must be
+// owned by the binder (root excepted), so another user can neither hold it nor plant it; the
+// wait for it is bounded and can be cancelled (lock_wait.hpp):
 //   - nothing at the path: bind there;
 //   - a socket file: probe it with a non-blocking connect. ECONNREFUSED means stale (its owner
 //     died without unlinking it): unlink it and bind. A connection, a full backlog (EAGAIN) or a
@@ -34,6 +37,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,6 +47,7 @@
 #include "ipckit/unix/access_policy.hpp"
 #include "ipckit/unix/address.hpp"
 #include "ipckit/unix/credentials.hpp"
+#include "ipckit/unix/lock_wait.hpp"
 #include "ipckit/unix/socket.hpp"
 
 namespace ipckit::uds {
@@ -76,6 +81,9 @@ struct ListenerOptions {
   std::optional<AccessPolicy> policy{};
   // Where refusals go. Empty: log_refusal_to_stderr.
   RefusalSink on_refusal{};
+  // Path sockets: how long bind() waits for "<path>.lock", and what cancels the wait; close()
+  // waits at most the same timeout (lock_wait.hpp).
+  LockWait lock_wait{};
 };
 
 // One accepted, allowed peer.
@@ -90,10 +98,13 @@ class UnixListener {
   // REQUIRES: options.type is kStream or kSeqPacket; options.mode within 07777.
   // Returns: the listener; address() is the bound name (autobind resolved).
   // Errors: EADDRINUSE (a live socket is there; the message names the path or name), EEXIST
-  // (the path exists and is not a socket), EINVAL (datagram type, bad mode), ENAMETOOLONG,
-  // EACCES (no permission on the directory, the lock file or the socket to probe), ENOENT (the
-  // directory is missing), ELOOP (the lock file is a symlink), and those of socket(2), bind(2),
-  // listen(2), flock(2). Man: unix(7), bind(2), flock(2).
+  // (the path exists and is not a socket; the lock file is not a regular file or is
+  // hard-linked), EINVAL (datagram type, bad mode), ENAMETOOLONG, EACCES (no permission on the
+  // directory or the socket to probe; a lock file owned by another user), ENOENT (the directory
+  // is missing), ELOOP (the lock file is a symlink), ETIMEDOUT (the lock stayed held for
+  // options.lock_wait.timeout; the message names the holder), EINTR (options.lock_wait.cancel
+  // became readable), and those of socket(2), bind(2), listen(2). Man: unix(7), bind(2),
+  // flock(2).
   [[nodiscard]] static Result<UnixListener> bind(const UnixAddress& address,
                                                  ListenerOptions options = {});
 
@@ -113,8 +124,10 @@ class UnixListener {
   [[nodiscard]] Result<Connection> accept(Blocking blocking = Blocking::kYes) const;
 
   // unlink(2) of the socket file and lock file (if still ours; see above), then close(2).
+  // Waits for the lock at most the bind's lock_wait.timeout; if it stays held, the socket file
+  // is still removed (if ours), the lock file is left, and ETIMEDOUT is returned.
   // Idempotent. Returns: nothing; the descriptor is closed even on error. Errors: EACCES,
-  // EPERM (could not unlink), those of flock(2).
+  // EPERM (could not unlink), ETIMEDOUT.
   [[nodiscard]] Result<void> close();
 
   [[nodiscard]] const UnixAddress& address() const noexcept { return address_; }
@@ -134,6 +147,7 @@ class UnixListener {
   std::string file_path_;  // empty: nothing to remove
   detail::FileId file_id_;
   pid_t owner_pid_ = 0;  // the process that bound the file; only it removes it
+  std::chrono::milliseconds lock_timeout_ = kDefaultLockWait;  // close()'s wait for the lock
 };
 
 }  // namespace ipckit::uds
