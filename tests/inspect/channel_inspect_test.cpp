@@ -1,5 +1,6 @@
 // Inspection that survives a hostile owner: Channel::inspect (and `ipckit ls`, which uses it)
-// reads a private copy of the header, with read permission only; impossible fields are named.
+// reads a private copy of the header, with read permission only; impossible fields are named;
+// `chan create` removes the leftovers of creators that died.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -128,6 +129,43 @@ TEST(InspectCorrupted, ImpossibleFieldsAreNamed) {
   EXPECT_EQ(info->corrupted,
             (std::vector<std::string>{"creator pid", "creation time", "positions"}));
   EXPECT_EQ(info->used(), 0u);
+}
+
+// A `chan create` killed midway leaves NAME.creating-PID-HEX; the next create of NAME removes it
+// once PID is dead, and never while PID lives or anyone holds it.
+TEST(CreatingLeftovers, NextCreateRemovesOnlyThoseOfDeadCreators) {
+  const std::string name = test::unique_name("leftover");
+  Child dead([] { return 0; });
+  const pid_t dead_pid = dead.pid();
+  ASSERT_EQ(dead.wait(), 0);
+  Child alive([] {
+    ::pause();
+    return 0;
+  });
+  const std::string of_dead = name + ".creating-" + std::to_string(dead_pid) + "-1a2b";
+  const std::string of_live = name + ".creating-" + std::to_string(alive.pid()) + "-3c4d";
+  const std::string held = name + ".creating-" + std::to_string(dead_pid) + "-5e6f";
+  int held_fd = -1;
+  ScopeExit cleanup([&] {
+    if (held_fd >= 0) ::close(held_fd);
+    for (const auto& f : {of_dead, of_live, held, name})
+      ::shm_unlink(("/" + f).c_str());
+  });
+  for (const auto& f : {of_dead, of_live, held}) {
+    const int fd = ::shm_open(("/" + f).c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    ASSERT_GE(fd, 0) << f;
+    ASSERT_EQ(::ftruncate(fd, 8192), 0);
+    if (f == held) {
+      held_fd = fd;  // stays open: someone still uses it
+    } else {
+      ::close(fd);
+    }
+  }
+  auto created = Channel::create(name);
+  ASSERT_TRUE(created) << created.error().message();
+  EXPECT_NE(::access(shm_path(of_dead).c_str(), F_OK), 0) << "dead creator's leftover kept";
+  EXPECT_EQ(::access(shm_path(of_live).c_str(), F_OK), 0) << "live creator's object removed";
+  EXPECT_EQ(::access(shm_path(held).c_str(), F_OK), 0) << "an object someone holds removed";
 }
 
 }  // namespace
