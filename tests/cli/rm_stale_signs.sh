@@ -113,7 +113,7 @@ for i in $(seq 60); do
   set -e
   for c in $c1 $c2 $c3; do [ "$c" -lt 128 ] || signals=$((signals + 1)); done
 done
-kill -9 "${pids[-1]}" 2>/dev/null || true
+{ kill -9 "${pids[-1]}" && wait "${pids[-1]}"; } 2>/dev/null || true
 [ "$signals" = 0 ] || fail "$signals inspections of a resized channel died of a signal"
 
 # Read permission suffices: another user inspects a 0644 channel.
@@ -145,6 +145,12 @@ d = json.load(sys.stdin)
 assert d["creator"]["pid"] is None and d["fill_percent"] is None, d
 assert d["corrupted"] == ["creator pid", "creation time", "positions"], d' ||
   fail "chan stat --json of a corrupted header"
+
+row=$({ "$IPCKIT" ls --type channel --name "$prefix-corrupt" --raw -o CPID,USED 2>"$work/err" ||
+  true; } | sed -n 2p)
+[ "$row" = "- -" ] || fail "ls shows a corrupted header's numbers: '$row'"
+grep -q "inspect channel($prefix-corrupt): corrupted header: creator pid, creation time, positions" \
+  "$work/err" || fail "ls gives no warning for a corrupted header: $(cat "$work/err")"
 
 # A `chan create` leftover (NAME.creating-PID-HEX) is stale once its creator is dead, never
 # while it lives. In a pid namespace of our own, where every process is visible to --stale (here
