@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 
+#include "channel/header_copy.hpp"
 #include "channel/segment.hpp"
 #include "channel/side_lock.hpp"
 
@@ -73,18 +74,16 @@ Result<Channel> Channel::open(sysv::Key key) {
 Result<void> Channel::unlink(std::string_view name) {
   // Only ever remove a channel: check the header first, so a typo cannot delete someone else's
   // shared-memory object.
-  auto segment = Segment::open(name);
-  if (!segment) return std::unexpected(segment.error());
-  const std::string bare = (*segment)->name();
-  segment->reset();
+  auto copy = detail::copy_header(name);
+  if (!copy) return std::unexpected(copy.error());
+  const std::string bare = copy->name;
   if (::shm_unlink(("/" + bare).c_str()) != 0) return fail_errno("shm_unlink", bare);
   return {};
 }
 
 Result<void> Channel::unlink(sysv::Key key) {
-  auto segment = Segment::open(key);
-  if (!segment) return std::unexpected(segment.error());
-  segment->reset();
+  auto copy = detail::copy_header(key);
+  if (!copy) return std::unexpected(copy.error());
   int id = ::shmget(key.value(), 0, 0);
   if (id < 0 || ::shmctl(id, IPC_RMID, nullptr) != 0) return fail_errno("shmctl", key.describe());
   return {};
@@ -92,11 +91,14 @@ Result<void> Channel::unlink(sysv::Key key) {
 
 namespace {
 
-ChannelInfo read_info(const Segment& s) {
-  const auto& h = s.header();
-  const auto& g = s.geometry();
+// PID_MAX_LIMIT on 64-bit Linux: no pid is larger.
+constexpr std::uint32_t kPidMaxLimit = 4u << 20;
+
+// `h` may be a private copy (inspection) or the shared header (info()); either way nothing in it
+// is trusted: impossible fields are named in `corrupted`.
+ChannelInfo read_info(const detail::Header& h, const detail::Geometry& g, const std::string& name) {
   ChannelInfo info;
-  info.name = s.name();
+  info.name = name;
   info.capacity = g.capacity;
   info.max_message = g.max_message;
   info.producers =
@@ -105,17 +107,31 @@ ChannelInfo read_info(const Segment& s) {
       (g.flags & detail::kFlagMultiConsumer) != 0 ? Consumers::kMulti : Consumers::kSingle;
   info.creator_pid = static_cast<pid_t>(h.creator_pid);
   info.creator_uid = h.creator_uid;
-  info.creator_alive = detail::is_alive(
-      {static_cast<pid_t>(h.creator_pid), static_cast<std::uint32_t>(h.creator_start_ticks)});
+  if (h.creator_pid == 0 || h.creator_pid > kPidMaxLimit) {
+    info.corrupted.emplace_back("creator pid");
+  } else {
+    info.creator_alive = detail::is_alive(
+        {static_cast<pid_t>(h.creator_pid), static_cast<std::uint32_t>(h.creator_start_ticks)});
+  }
   info.created_unix_ns = static_cast<std::int64_t>(h.created_unix_ns);
+  if (info.created_unix_ns <= 0) info.corrupted.emplace_back("creation time");
   info.head = h.consumer.head.load(std::memory_order_acquire);
   info.tail = h.producer.tail.load(std::memory_order_acquire);
-  if (info.tail < info.head) info.tail = info.head;  // torn read or corruption: report empty
+  if (!detail::positions_valid(g, info.head, info.tail)) {
+    info.corrupted.emplace_back("positions");
+    info.tail = info.head;  // report empty rather than an impossible fill level
+  }
   for (const auto& p : h.participants) {
     std::uint64_t who = p.who.load(std::memory_order_acquire);
     if (who == 0 || who == detail::kSlotReserved) continue;
     auto id = detail::ProcessIdentity::unpack(who);
     std::uint32_t role = p.role.load(std::memory_order_relaxed);
+    const bool plausible = id.pid > 0 && static_cast<std::uint32_t>(id.pid) <= kPidMaxLimit;
+    if (!plausible) {
+      if (info.corrupted.empty() || info.corrupted.back() != "participants")
+        info.corrupted.emplace_back("participants");
+      continue;
+    }
     info.participants.push_back({id.pid, (role & detail::kRoleProducer) != 0,
                                  (role & detail::kRoleConsumer) != 0, detail::is_alive(id)});
   }
@@ -124,20 +140,22 @@ ChannelInfo read_info(const Segment& s) {
 
 }  // namespace
 
+// Inspection reads a private copy of the header (header_copy.hpp): no mapping that a hostile
+// ftruncate could turn into SIGBUS, read permission only, and no participant slot taken.
 Result<ChannelInfo> Channel::inspect(std::string_view name) {
-  auto segment = Segment::open(name);
-  if (!segment) return std::unexpected(segment.error());
-  return read_info(**segment);
+  auto copy = detail::copy_header(name);
+  if (!copy) return std::unexpected(copy.error());
+  return read_info(*copy->header, copy->geometry, copy->name);
 }
 
 Result<ChannelInfo> Channel::inspect(sysv::Key key) {
-  auto segment = Segment::open(key);
-  if (!segment) return std::unexpected(segment.error());
-  return read_info(**segment);
+  auto copy = detail::copy_header(key);
+  if (!copy) return std::unexpected(copy.error());
+  return read_info(*copy->header, copy->geometry, copy->name);
 }
 
 ChannelInfo Channel::info() const {
-  return read_info(*segment_);
+  return read_info(segment_->header(), segment_->geometry(), segment_->name());
 }
 const std::string& Channel::name() const noexcept {
   return segment_->name();

@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "channel/creating_leftovers.hpp"
 #include "core/syscall.hpp"
 #include "ipckit/core/fd.hpp"
 
@@ -97,7 +98,9 @@ Result<std::shared_ptr<Segment>> Segment::create(std::string_view raw_name,
   const std::size_t size = kHeaderSize + g->capacity;
 
   // Build under a private temporary name, then publish with a no-replace rename: nobody can
-  // open a half-initialised channel, and an existing object is never replaced.
+  // open a half-initialised channel, and an existing object is never replaced. Temporaries of
+  // earlier creators that died are removed first (creating_leftovers.hpp).
+  remove_dead_creating_leftovers(*name);
   std::mt19937_64 rng(std::random_device{}() ^ static_cast<std::uint64_t>(::getpid()));
   const std::string tmp = fmt::format("{}.creating-{}-{:x}", *name, ::getpid(), rng());
   Fd fd(::shm_open(("/" + tmp).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));

@@ -61,8 +61,20 @@ void fill_channel(IpcObject& o, const Result<channel::ChannelInfo>& info, Listin
     return;
   }
   o.capacity = info->capacity;
-  o.used = info->used();
-  o.cpid = info->creator_pid;
+  const auto corrupted = [&](std::string_view field) {
+    return std::find(info->corrupted.begin(), info->corrupted.end(), field) !=
+           info->corrupted.end();
+  };
+  // Impossible header fields stay empty (never "pid -1" or a fill of 10^9 %), with a warning.
+  if (!corrupted("positions")) o.used = info->used();
+  if (!corrupted("creator pid")) o.cpid = info->creator_pid;
+  if (!info->corrupted.empty()) {
+    std::string fields;
+    for (const auto& f : info->corrupted)
+      fields += (fields.empty() ? "" : ", ") + f;
+    out.warnings.push_back(
+        Error(EBADMSG, "inspect channel", o.name, "corrupted header: " + fields));
+  }
   o.stale = info->stale();
   o.attached = static_cast<std::uint64_t>(
       std::count_if(info->participants.begin(), info->participants.end(),

@@ -55,15 +55,7 @@ Result<void> Target::unlink() const {
 }
 
 Result<channel::ChannelInfo> Target::inspect() const {
-  if (!key_) return Channel::inspect(text_);
-  auto channel = Channel::open(*key_);
-  if (!channel) return std::unexpected(channel.error());
-  auto info = channel->info();
-  const pid_t self = ::getpid();
-  std::erase_if(info.participants, [self](const channel::ParticipantInfo& p) {
-    return p.pid == self && !p.producer && !p.consumer;
-  });
-  return info;
+  return key_ ? Channel::inspect(*key_) : Channel::inspect(text_);
 }
 
 CLI::Validator target_validator() {

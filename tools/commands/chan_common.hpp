@@ -36,8 +36,7 @@ class Target {
   [[nodiscard]] Result<Channel> create(const channel::ChannelOptions& options) const;
   [[nodiscard]] Result<Channel> open() const;
   [[nodiscard]] Result<void> unlink() const;
-  // The header without a participant slot of ours. For System V, whose segments the library can
-  // only inspect through an open handle, our own transient handle is left out of the list.
+  // A read-only copy of the header, without a participant slot of ours (Channel::inspect).
   [[nodiscard]] Result<channel::ChannelInfo> inspect() const;
 
  private:

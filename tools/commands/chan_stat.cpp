@@ -1,10 +1,12 @@
 // `ipckit chan stat NAME [--json]`: a channel's header: geometry, modes, creator, positions and
 // fill level, participants, and whether anybody will use it again.
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -65,12 +67,19 @@ std::string format_time(std::int64_t unix_ns, bool utc) {
   return std::string(text, n);
 }
 
+bool is_corrupted(const channel::ChannelInfo& info, std::string_view field) {
+  return std::find(info.corrupted.begin(), info.corrupted.end(), field) != info.corrupted.end();
+}
+
 void print_json(const Target& target, const channel::ChannelInfo& info,
                 std::optional<unsigned> mode) {
   nlohmann::ordered_json participants = nlohmann::ordered_json::array();
   for (const auto& p : info.participants) {
     participants.push_back({{"pid", p.pid}, {"role", role_of(p)}, {"alive", p.alive}});
   }
+  const auto or_null = [&](std::string_view field, nlohmann::ordered_json value) {
+    return is_corrupted(info, field) ? nlohmann::ordered_json(nullptr) : value;
+  };
   const nlohmann::ordered_json doc = {
       {"name", target.text()},
       {"kind", target.is_sysv() ? "sysv" : "posix"},
@@ -80,15 +89,18 @@ void print_json(const Target& target, const channel::ChannelInfo& info,
       {"consumers", info.consumers == channel::Consumers::kMulti ? "multi" : "single"},
       {"mode", octal(mode)},
       {"creator",
-       {{"pid", info.creator_pid}, {"uid", info.creator_uid}, {"alive", info.creator_alive}}},
-      {"created", format_time(info.created_unix_ns, true)},
-      {"created_unix_ns", info.created_unix_ns},
-      {"head", info.head},
-      {"tail", info.tail},
-      {"used", info.used()},
-      {"fill_percent", fill_percent(info)},
+       {{"pid", or_null("creator pid", info.creator_pid)},
+        {"uid", info.creator_uid},
+        {"alive", info.creator_alive}}},
+      {"created", or_null("creation time", format_time(info.created_unix_ns, true))},
+      {"created_unix_ns", or_null("creation time", info.created_unix_ns)},
+      {"head", or_null("positions", info.head)},
+      {"tail", or_null("positions", info.tail)},
+      {"used", or_null("positions", info.used())},
+      {"fill_percent", or_null("positions", fill_percent(info))},
       {"stale", info.stale()},
       {"participants", participants},
+      {"corrupted", info.corrupted},
   };
   fmt::print("{}\n", doc.dump(2));
 }
@@ -105,13 +117,22 @@ void print_text(const Target& target, const channel::ChannelInfo& info,
   row("producers", info.producers == channel::Producers::kMulti ? "multi" : "single");
   row("consumers", info.consumers == channel::Consumers::kMulti ? "multi" : "single");
   row("mode", octal(mode));
-  row("creator", fmt::format("pid {}, uid {} ({})", info.creator_pid, info.creator_uid,
-                             info.creator_alive ? "alive" : "exited"));
-  row("created", format_time(info.created_unix_ns, false));
-  row("head", std::to_string(info.head));
-  row("tail", std::to_string(info.tail));
-  row("used", fmt::format("{} bytes ({:.1f}% full)", info.used(), fill_percent(info)));
+  // A field the header cannot truly hold says "corrupted", never its meaningless value.
+  const auto checked = [&](std::string_view field, std::string value) {
+    return is_corrupted(info, field) ? std::string("corrupted") : value;
+  };
+  row("creator", is_corrupted(info, "creator pid")
+                     ? fmt::format("corrupted (uid {})", info.creator_uid)
+                     : fmt::format("pid {}, uid {} ({})", info.creator_pid, info.creator_uid,
+                                   info.creator_alive ? "alive" : "exited"));
+  row("created", checked("creation time", format_time(info.created_unix_ns, false)));
+  row("head", checked("positions", std::to_string(info.head)));
+  row("tail", checked("positions", std::to_string(info.tail)));
+  row("used", checked("positions",
+                      fmt::format("{} bytes ({:.1f}% full)", info.used(), fill_percent(info))));
   row("stale", info.stale() ? "yes (creator exited, nobody attached)" : "no");
+  if (!info.corrupted.empty())
+    row("corrupted", fmt::format("yes: {}", fmt::join(info.corrupted, ", ")));
   if (info.participants.empty()) {
     row("participants", "none");
     return;

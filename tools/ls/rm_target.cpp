@@ -86,13 +86,17 @@ Result<void> remove(const RmTarget& t) {
       auto id = sysv_id(t);
       if (!id) return std::unexpected(id.error());
       const std::string what = fmt::format("id {}", *id);
-      if (t.type == ObjectType::kSysvShm && ::shmctl(*id, IPC_RMID, nullptr) != 0)
-        return fail_errno("shmctl(IPC_RMID)", what);
-      if (t.type == ObjectType::kSysvSem && ::semctl(*id, 0, IPC_RMID) != 0)
-        return fail_errno("semctl(IPC_RMID)", what);
-      if (t.type == ObjectType::kSysvMsg && ::msgctl(*id, IPC_RMID, nullptr) != 0)
-        return fail_errno("msgctl(IPC_RMID)", what);
-      return {};
+      const char* op = t.type == ObjectType::kSysvShm   ? "shmctl(IPC_RMID)"
+                       : t.type == ObjectType::kSysvSem ? "semctl(IPC_RMID)"
+                                                        : "msgctl(IPC_RMID)";
+      const int rc = t.type == ObjectType::kSysvShm   ? ::shmctl(*id, IPC_RMID, nullptr)
+                     : t.type == ObjectType::kSysvSem ? ::semctl(*id, 0, IPC_RMID)
+                                                      : ::msgctl(*id, IPC_RMID, nullptr);
+      if (rc == 0) return {};
+      // IPC_RMID says EINVAL for an id that names nothing: say that, not "Invalid argument".
+      if (errno == EINVAL && t.id)
+        return fail(EINVAL, t.text, "", fmt::format("no such id ({} names no object)", *id));
+      return fail_errno(op, what);
     }
     case ObjectType::kPosixShm:
       if (::shm_unlink(t.name.c_str()) != 0) return fail_errno("shm_unlink", t.name);

@@ -66,6 +66,11 @@ struct ChannelInfo {
   std::uint64_t head = 0;  // bytes consumed since creation
   std::uint64_t tail = 0;  // bytes published since creation
   std::vector<ParticipantInfo> participants;
+  // Header fields that cannot be true (a damaged or hostile header): "creator pid", "creation
+  // time", "positions" (head/tail impossible: head and tail are then reported equal),
+  // "participants" (an impossible pid; left out of `participants`). Their values above are
+  // meaningless: show "corrupted", not the number. Empty: every field is plausible.
+  std::vector<std::string> corrupted;
   // Fill level in bytes (tail - head, including record headers and padding).
   [[nodiscard]] std::uint64_t used() const noexcept { return tail - head; }
   // No live process is registered and the creator is gone: nobody will use it again.
@@ -83,7 +88,8 @@ class Channel {
   // Maps an existing channel. Errors: ENOENT (no such object), EACCES, EPROTO (not an ipckit
   // channel, another layout version, or a corrupted/truncated header).
   [[nodiscard]] static Result<Channel> open(std::string_view name);
-  // Removes the name (shm_unlink). Mapped users keep working; new opens fail with ENOENT.
+  // Removes the name (shm_unlink) after checking a copy of its header (as inspect() reads it).
+  // Mapped users keep working; new opens fail with ENOENT.
   [[nodiscard]] static Result<void> unlink(std::string_view name);
 
   // The same on a System V segment named by `key` (IPC_PRIVATE is refused: nobody could open it).
@@ -91,7 +97,10 @@ class Channel {
   [[nodiscard]] static Result<Channel> open(sysv::Key key);
   [[nodiscard]] static Result<void> unlink(sysv::Key key);
 
-  // Reads a channel's header without registering as a participant.
+  // Reads a private copy of a channel's header: pread(2) from a read-only descriptor (System V:
+  // a copy out of a SHM_RDONLY attach), so read permission suffices, nothing is registered, and
+  // an object resized while it is read gives an error, never a signal. Errors: ENOENT, EACCES,
+  // EPROTO (not a channel, corrupted header, or "segment truncated while in use").
   [[nodiscard]] static Result<ChannelInfo> inspect(std::string_view name);
   [[nodiscard]] static Result<ChannelInfo> inspect(sysv::Key key);
 
