@@ -89,9 +89,12 @@ exists "$prefix-held" || fail "--yes removed an object a process holds"
 "$IPCKIT" rm "posix-shm:/$prefix-held"
 
 # System V, in a private IPC namespace: a segment whose creator exited and that nobody attaches
-# is stale; a channel segment a live process attaches is not. Removal by id and by key.
-unshare --ipc bash -c '
+# is stale; a channel segment a live process attaches is not. Removal by id and by key. With a
+# private /dev/shm too: `--type channel` also takes POSIX channels, and other tests' channels
+# that are stale for a moment (created, nobody attached yet) must not be removed.
+unshare --ipc --mount bash -c '
   set -euo pipefail
+  mount -t tmpfs ipckit-rm-cli /dev/shm
   ipckit=$1
   fail() { echo "rm_cli: FAIL: $*" >&2; exit 1; }
   "$ipckit" ipcmk -M 4096 >/dev/null

@@ -23,6 +23,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# shellcheck source=tests/cli/ipc_cli/cannot_run_here.sh
+. "$(dirname "$0")/ipc_cli/cannot_run_here.sh"
 
 # expect, expect_usage, as_nobody, can_drop_privileges: shared with the other CLI error tests.
 # shellcheck source=tests/cli/ipc_cli/expect.sh
@@ -80,7 +82,7 @@ finish "$lpid"
 echo "ok: the lock file is 0600 and the binder's; a datagram starter respects a live listener"
 
 if ! can_drop_privileges; then
-  echo "skip: hostile users (needs root and setpriv)"
+  cannot_run_part "hostile users (needs root and setpriv)"
   exit 0
 fi
 
