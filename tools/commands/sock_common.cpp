@@ -16,6 +16,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/values.hpp"
 
 namespace ipckit::cli::sock {
 
@@ -111,6 +112,8 @@ Result<UnixAddress> parse_address(std::string_view text) {
 CLI::Validator address_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
+        if (auto problem = control_character_problem(text))
+          return fmt::format("invalid address '{}': {}", escape_controls(text), *problem);
         auto address = parse_address(text);
         if (address) return {};
         const Error& e = address.error();
@@ -239,7 +242,7 @@ std::string describe_seconds(double seconds) {
 void add_timeout_option(CLI::App& app, double& seconds, std::string_view what) {
   app.add_option("--timeout", seconds,
                  fmt::format("Give up (exit 4) when no {} came for SECONDS", what))
-      ->check(CLI::NonNegativeNumber);
+      ->check(seconds_validator());
 }
 
 Result<Ready> wait_for(FdView fd, short events, int timeout_ms) {

@@ -13,6 +13,8 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/usage.hpp"
+#include "cli/values.hpp"
 #include "commands/sock_common.hpp"
 #include "ipckit/unix/listener.hpp"
 
@@ -30,9 +32,7 @@ Bytes as_bytes(std::string_view text) {
 }
 
 int usage_error(std::string_view what) {
-  warn("{}", what);
-  fmt::print(stderr, "Try '{} --help' for more information.\n", program_name());
-  return kExitFailure;
+  return cli::usage_error(fmt::format("{} {}", program_name(), kSend), what);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -284,7 +284,7 @@ Verb add_recv(CLI::App& sock) {
       ->check(address_validator());
   add_type_option(*app, o->type);
   app->add_option("--count", o->count, "Stop after N messages (a stream: N connections)")
-      ->check(CLI::PositiveNumber)
+      ->check(unsigned_validator(1, UINT64_MAX))
       ->default_str("1");
   app->add_flag("--lines", o->lines, "Write a newline after each message");
   app->add_flag("-v,--verbose", o->verbose, "Print each sender's pid, uid and gid on stderr");
