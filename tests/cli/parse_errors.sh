@@ -128,6 +128,7 @@ usage "ipckit chan" "missing command" "$IPCKIT" chan
 usage "ipckit" "missing command" "$IPCKIT"
 usage "ipckit chan recv" "unrecognized option '--bogus'" "$IPCKIT" chan recv "$c" --bogus
 usage "ipckit shm create" "unexpected argument 'extra'" "$IPCKIT" shm create "$m" extra --size 4K
+usage "ipckit fifo create" "unexpected arguments 'b' 'c'" "$IPCKIT" fifo create "$work/a" b c
 usage "ipckit" "unknown command 'bogus'" "$IPCKIT" bogus
 usage "ipckit sem wait" "--timeout and --nonblock exclude each other" \
   "$IPCKIT" sem wait "$s" --timeout 1 --nonblock

@@ -15,17 +15,19 @@ namespace ipckit::cli {
 
 namespace {
 
-// "x y z" (CLI11 joins extra arguments with spaces) as "'x' 'y' 'z'".
+// "z y x" as "'x' 'y' 'z'": CLI11 2.1 joins the arguments it did not expect in reverse order.
 std::string quote_words(const std::string& words) {
-  std::string out;
+  std::vector<std::string> list;
   std::size_t start = 0;
   while (start <= words.size()) {
     std::size_t end = words.find(' ', start);
     if (end == std::string::npos) end = words.size();
-    if (end > start)
-      out += fmt::format("{}'{}'", out.empty() ? "" : " ", words.substr(start, end - start));
+    if (end > start) list.push_back(words.substr(start, end - start));
     start = end + 1;
   }
+  std::string out;
+  for (auto it = list.rbegin(); it != list.rend(); ++it)
+    out += fmt::format("{}'{}'", out.empty() ? "" : " ", *it);
   return out;
 }
 
