@@ -160,6 +160,29 @@ if [ "$rc" -ne 1 ] || [ "$(wc -l <"$work/sock.err")" -ne 1 ] ||
 fi
 echo "ok: 'sock recv >/dev/full' -> 1: $(cat "$work/sock.err")"
 
+# fd recv: prints the paths of the descriptors it got; the descriptors are closed at exit.
+"$IPCKIT" fd recv "@$prefix-fd" --timeout 20 >/dev/full 2>"$work/fd.err" &
+fd_pid=$!
+pids+=("$fd_pid")
+for _ in $(seq 200); do
+  "$IPCKIT" fd send "@$prefix-fd" /etc/hostname 2>/dev/null && break
+  sleep 0.05
+done
+rc=0
+wait "$fd_pid" || rc=$?
+if [ "$rc" -ne 1 ] || [ "$(wc -l <"$work/fd.err")" -ne 1 ] ||
+  ! grep -Eq "^ipckit: write error: $nospace\$" "$work/fd.err"; then
+  fail "fd recv >/dev/full exited with $rc: $(cat "$work/fd.err")"
+fi
+echo "ok: 'fd recv >/dev/full' -> 1: $(cat "$work/fd.err")"
+
+# The tour: its narration fails to print, yet it finishes and removes what it made.
+before=$("$IPCKIT" ipcs -m | grep -c '^0x' || true)
+full 1 "ipckit: write error: $nospace" "$IPCKIT" tour --step 1
+after=$("$IPCKIT" ipcs -m | grep -c '^0x' || true)
+[ "$before" = "$after" ] || fail "tour --step 1 >/dev/full left segments behind ($before, then $after)"
+echo "ok: tour --step 1 >/dev/full left no segment behind"
+
 # A reader that goes away: the ipckit commands ignore SIGPIPE whatever they inherit, and say so.
 for disposition in ignore default; do
   piped "$disposition" 3 "ipckit: write error: Broken pipe" "$IPCKIT" ls --json
