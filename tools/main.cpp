@@ -2,15 +2,18 @@
 // and runs the chosen one.
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <csignal>
+#include <cerrno>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/usage.hpp"
 #include "ipcs/drop_in.hpp"
 
 namespace {
@@ -19,6 +22,15 @@ std::string_view basename_of(const char* path) {
   std::string_view p = path != nullptr ? path : "";
   const auto slash = p.rfind('/');
   return slash == std::string_view::npos ? p : p.substr(slash + 1);
+}
+
+// Prints --help or --version (CLI11 writes them to std::cout, which shares stdout's buffer) and
+// ends as every command does; the errno of a failed write is kept for the message.
+int finish_help(CLI::App& app, const CLI::Error& e) {
+  errno = 0;
+  const int code = app.exit(e);
+  const int write_errno = errno;
+  return ipckit::cli::finish_stdout(code, std::ferror(stdout) != 0 ? write_errno : 0);
 }
 
 }  // namespace
@@ -34,8 +46,8 @@ int main(int argc, char** argv) {
   }
 
   set_program_name(argc > 0 ? argv[0] : "ipckit");
-  // A closed stdout must surface as EPIPE from write(), not kill us silently.
-  std::signal(SIGPIPE, SIG_IGN);
+  // A closed stdout must surface as EPIPE from write(), not kill us silently (docs/cli.md).
+  ignore_sigpipe();
 
   CLI::App app{"ipckit: Linux interprocess communication toolkit", "ipckit"};
   app.set_version_flag("--version", std::string("ipckit ") + IPCKIT_VERSION);
@@ -76,20 +88,26 @@ int main(int argc, char** argv) {
       app.parse(argc, argv);
     }
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return finish_help(app, e);
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return finish_help(app, e);
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return finish_help(app, e);
   } catch (const CLI::ParseError& e) {
-    warn("{}", e.what());
-    fmt::print(stderr, "Try '{} --help' for more information.\n", program_name());
-    return kExitFailure;
+    return usage_error(command_path(app), usage_message(e, app));
   }
 
   for (auto* sub : app.get_subcommands()) {
     auto it = runners.find(sub);
-    if (it != runners.end()) return finish_stdout(it->second());
+    if (it == runners.end()) continue;
+    try {
+      return finish_stdout(it->second());
+    } catch (const std::system_error& e) {
+      // fmt::print throws when a write fails: stdout's error flag tells which stream it was.
+      if (std::ferror(stdout) != 0) return finish_stdout(kExitOk, e.code().value());
+      if (std::ferror(stderr) != 0) return kExitFailure;  // nowhere left to say it
+      throw;
+    }
   }
   return kExitFailure;
 }

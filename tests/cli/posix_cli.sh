@@ -114,11 +114,11 @@ expect_usage "--mode: invalid mode '0999'" "$IPCKIT" mq create "$prefix-z" --mod
 expect_usage "--message-size: invalid size '1Q'" "$IPCKIT" mq create "$prefix-z" --message-size 1Q
 expect_usage "--message-size: must be at least 1 byte, not 0" \
   "$IPCKIT" mq create "$prefix-z" --message-size 0
-expect_usage "--max-messages: Value 0 not in range 1 to 65536" \
+expect_usage "--max-messages: '0' not in range 1 to 65536" \
   "$IPCKIT" mq create "$prefix-z" --max-messages 0
-expect_usage "--priority: Value 32768 not in range 0 to 32767" \
+expect_usage "--priority: '32768' not in range 0 to 32767" \
   "$IPCKIT" mq send "$q" x --priority 32768
-expect_usage "--timeout excludes --nonblock" "$IPCKIT" mq send "$q" x --timeout 1 --nonblock
+expect_usage "--timeout and --nonblock exclude each other" "$IPCKIT" mq send "$q" x --timeout 1 --nonblock
 expect_usage "TEXT: give the message as TEXT or with --file FILE" "$IPCKIT" mq send "$q"
 expect 1 "mq stat: mq_open\\(/$prefix-z\\): No such file or directory$" "$IPCKIT" mq stat "$prefix-z"
 
@@ -182,7 +182,7 @@ expect_usage "--value: 2147483648 is above 2147483647, the largest value of a PO
   "$IPCKIT" sem create "$prefix-z" --value 2147483648
 expect_usage "--value" "$IPCKIT" sem create "$prefix-z" --value -1
 expect_usage "--mode: invalid mode 'rw'" "$IPCKIT" sem create "$prefix-z" --mode rw
-expect_usage "--timeout excludes --nonblock" "$IPCKIT" sem wait "$s" --nonblock --timeout 1
+expect_usage "--timeout and --nonblock exclude each other" "$IPCKIT" sem wait "$s" --nonblock --timeout 1
 long=$(printf 'n%.0s' $(seq 252))
 expect_usage "invalid semaphore name '$long': 252 bytes after the '/', at most 251" \
   "$IPCKIT" sem create "$long"
@@ -247,13 +247,13 @@ expect_usage "--size: must be at least 1 byte, not 0" "$IPCKIT" shm create "$pre
 for bad in 1Q "" -1 1.5M 4KB 99999999999999999999; do
   expect_usage "--size: invalid size '$bad'" "$IPCKIT" shm create "$prefix-z" --size "$bad"
 done
-expect_usage "--size is required" "$IPCKIT" shm create "$prefix-z"
+expect_usage "missing --size" "$IPCKIT" shm create "$prefix-z"
 expect_usage "--mode: invalid mode '01777'" "$IPCKIT" shm create "$prefix-z" --size 1 --mode 01777
 expect_usage "--offset: invalid size 'x'" "$IPCKIT" shm read "$m" --offset x
 expect_usage "invalid shared memory name 'sem.$prefix-s': /dev/shm/sem.$prefix-s is where glibc keeps the POSIX semaphore '$prefix-s'" \
   "$IPCKIT" shm rm "sem.$prefix-s"
 expect_usage "TEXT: give the bytes to write as TEXT or with --file FILE" "$IPCKIT" shm write "$m"
-expect_usage "TEXT excludes --file" "$IPCKIT" shm write "$m" x --file "$work/rand"
+expect_usage "TEXT and --file exclude each other" "$IPCKIT" shm write "$m" x --file "$work/rand"
 [ ! -e "/dev/shm/$prefix-z" ] || fail "an object was created from a command line that did not parse"
 [ -e "/dev/shm/sem.$s" ] || fail "shm rm removed a semaphore"
 

@@ -388,7 +388,7 @@ usage() {  # usage PATTERN COMMAND...
 usage "invalid address ''" "$IPCKIT" sock listen ""
 usage "--type: .*bogus" "$IPCKIT" sock listen --type bogus "@$prefix-x"
 usage "--lines needs a message socket" "$IPCKIT" sock send --lines "@$prefix-x"
-usage "--allow-uid excludes --allow-any" "$IPCKIT" sock listen --allow-any --allow-uid 0 "@$prefix-x"
+usage "--allow-uid and --allow-any exclude each other" "$IPCKIT" sock listen --allow-any --allow-uid 0 "@$prefix-x"
 usage "invalid address '/tmp/x{200}" "$IPCKIT" sock connect "/tmp/$(printf 'x%.0s' $(seq 200))"
 
 left=$(find /tmp -maxdepth 1 -name "$prefix-*" 2>/dev/null || true)

@@ -156,7 +156,7 @@ expect 1 "sem rm: semctl\\(id 2147483647\\): no semaphore set has this id" "$IPC
 s2=$(pick_key)
 expect_usage "--value: 32768 is above 32767, the largest value of a System V semaphore" \
   "$IPCKIT" sem create "sysv:$s2" --value 32768
-expect_usage "--count: Value 0 not in range 1 to 65535" "$IPCKIT" sem create "sysv:$s2" --count 0
+expect_usage "--count: '0' not in range 1 to 65535" "$IPCKIT" sem create "sysv:$s2" --count 0
 expect_usage "invalid semaphore name 'sysv:id:1': an id names an existing object" \
   "$IPCKIT" sem create sysv:id:1
 key_gone "$s2" || fail "a semaphore set was created from a command line that did not parse"

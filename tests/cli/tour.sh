@@ -54,6 +54,25 @@ expect ". The article's fix: a semaphore lock around every copy =="
 expect "[ok] no read was torn"
 expect ". System V message queues: typed messages, chosen by type =="
 expect "[ok] MSG_EXCEPT with type 2 takes the oldest message NOT of type 2"
+expect ". Permissions: who may attach, write and remove (the article's experiment) =="
+# The permission experiment's table, exactly (as root: uid 65534 in and out of the group).
+table="      object          mode  who    read-only  read-write  remove
+      System V shm    0600  group  EACCES     EACCES      EPERM
+      System V shm    0600  other  EACCES     EACCES      EPERM
+      System V shm    0640  group  ok         EACCES      EPERM
+      System V shm    0640  other  EACCES     EACCES      EPERM
+      System V shm    0644  group  ok         EACCES      EPERM
+      System V shm    0644  other  ok         EACCES      EPERM
+      POSIX shm       0600  group  EACCES     EACCES      EACCES
+      POSIX shm       0600  other  EACCES     EACCES      EACCES
+      POSIX shm       0640  group  ok         EACCES      EACCES
+      POSIX shm       0640  other  EACCES     EACCES      EACCES
+      POSIX shm       0644  group  ok         EACCES      EACCES
+      POSIX shm       0644  other  ok         EACCES      EACCES"
+got=$(grep -A12 -xF "      object          mode  who    read-only  read-write  remove" "$out" || true)
+[ "$got" = "$table" ] || fail "the permission table is not as documented; got:
+$got"
+expect "[ok] root removed all six (IPC_RMID, shm_unlink)"
 expect "Tour complete: every step behaved as described; nothing was left behind."
 if grep -q '\[FAILED\]' "$out"; then
   grep -v '^@@' "$out" >&2

@@ -13,6 +13,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/size.hpp"
 #include "commands/chan_common.hpp"
+#include "commands/ipc_common.hpp"
 
 namespace ipckit::cli::chan {
 
@@ -57,7 +58,8 @@ Verb add_create(CLI::App& chan) {
       ->transform(size_transformer())
       ->default_str("1M");
   app->add_option("--max-message", o->max_message, "Largest message (default: capacity / 4)")
-      ->transform(size_transformer());
+      ->transform(size_transformer())
+      ->check(ipc::size_at_least(1));
   app->add_option("--mode", o->mode, "Permission bits, in octal")
       ->check(mode_validator())
       ->default_str("0600");

@@ -10,6 +10,7 @@
 
 #include "cli/output.hpp"
 #include "cli/size.hpp"
+#include "cli/values.hpp"
 
 namespace ipckit::cli::chan {
 
@@ -28,6 +29,8 @@ Result<Target> Target::parse(std::string_view text) {
       return fail(EINVAL, "channel name", fmt::format("'{}'", text),
                   "must be 1 to 200 characters with no '/' after an optional leading one");
     }
+    if (auto problem = control_character_problem(text))
+      return fail(EINVAL, "channel name", fmt::format("'{}'", escape_controls(text)), *problem);
     return Target(std::string(text), std::nullopt);
   }
   auto key = sysv::Key::parse(text.substr(kSysvPrefix.size()));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/values.hpp"
 #include "commands/chan_common.hpp"
 
 namespace ipckit::cli::chan {
@@ -138,14 +139,14 @@ Verb add_recv(CLI::App& chan) {
   app->add_flag("--lines", o->lines, "Write a newline after each message");
   app->add_flag("--progress", o->progress, "Report progress on stderr even if not a terminal");
   app->add_option("--timeout", o->timeout, "Give up when no message comes for this long")
-      ->check(CLI::NonNegativeNumber);
-  o->count_option =
-      app->add_option("--count", o->count, "Stop after N messages")->check(CLI::NonNegativeNumber);
+      ->check(seconds_validator());
+  o->count_option = app->add_option("--count", o->count, "Stop after N messages")
+                        ->check(unsigned_validator(0, UINT64_MAX));
   app->add_flag("--busy-poll", o->busy_poll, "Spin instead of sleeping while the channel is empty");
   app->add_option("--poll-interval", o->poll_interval_us,
                   "While spinning, look at an empty channel only every US microseconds "
                   "(batches messages from many producers)")
-      ->check(CLI::Range(0u, 1000000u));
+      ->check(unsigned_validator(0, 1000000));
   return {app, [o] { return run_recv(*o); }};
 }
 

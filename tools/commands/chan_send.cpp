@@ -10,6 +10,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/size.hpp"
+#include "cli/values.hpp"
 #include "commands/chan_common.hpp"
 
 namespace ipckit::cli::chan {
@@ -155,7 +156,7 @@ Verb add_send(CLI::App& chan) {
       ->default_str("64K");
   app->add_flag("--progress", o->progress, "Report progress on stderr even if not a terminal");
   app->add_option("--timeout", o->timeout, "Give up when the channel stays full this long")
-      ->check(CLI::NonNegativeNumber);
+      ->check(seconds_validator());
   app->add_flag("--busy-poll", o->busy_poll, "Spin instead of sleeping while the channel is full");
   return {app, [o] { return run_send(*o); }};
 }

@@ -9,6 +9,7 @@
 
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/values.hpp"
 #include "commands/ipc_common.hpp"
 #include "ipckit/fifo.hpp"
 
@@ -21,7 +22,9 @@ CLI::Validator path_validator() {
       [](std::string& text) -> std::string {
         if (text.empty()) return "invalid FIFO path '': empty";
         if (text.find('\0') != std::string::npos)
-          return fmt::format("invalid FIFO path '{}': contains a NUL byte", text);
+          return fmt::format("invalid FIFO path '{}': contains a NUL byte", escape_controls(text));
+        if (auto problem = control_character_problem(text))
+          return fmt::format("invalid FIFO path '{}': {}", escape_controls(text), *problem);
         return {};
       },
       "PATH", "FIFO path");

@@ -11,6 +11,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "cli/size.hpp"
+#include "cli/values.hpp"
 
 namespace ipckit::cli::ipc {
 
@@ -49,6 +50,7 @@ Result<Target> Target::parse(std::string_view text, const NameRules& rules) {
   if (base.find('/') != std::string_view::npos)
     return invalid("'/' is allowed only as the first character");
   if (base.find('\0') != std::string_view::npos) return invalid("contains a NUL byte");
+  if (auto problem = control_character_problem(base)) return invalid(*problem);
   if (base == "." || base == "..") return invalid("'.' and '..' are reserved");
   if (base.size() > rules.max_length) {
     return invalid(

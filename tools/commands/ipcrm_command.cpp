@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/output.hpp"
 #include "ipckit/inspect/sysv_objects.hpp"
 #include "ipcs/drop_in.hpp"
 #include "ipcs/ul_compat.hpp"
@@ -121,7 +122,7 @@ const char* kind_name(Kind kind) {
 
 // IPC_RMID by id. Returns 1 on a failure it reported (and carried on from), 0 on success.
 int remove_id(Kind kind, bool by_key, int id, bool verbose) {
-  if (verbose) fmt::print("removing {} id `{}'\n", kind_name(kind), id);
+  if (verbose) out("removing {} id `{}'\n", kind_name(kind), id);
   int rc = 0;
   switch (kind) {
     case Kind::kShm:
@@ -234,7 +235,7 @@ int legacy_main(Kind kind, int argc, char** argv) {
   for (int id : ids)
     failed += remove_id(kind, false, id, false);
   if (failed != 0) return 1;
-  fmt::print("resource(s) deleted\n");
+  out("resource(s) deleted\n");
   return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/size.hpp"
+#include "cli/values.hpp"
 #include "commands/mq_common.hpp"
 #include "ipckit/posix/mqueue.hpp"
 
@@ -75,7 +76,7 @@ Verb add_create(CLI::App& mq) {
   o->max_messages_option =
       app->add_option("--max-messages", o->max_messages,
                       "Capacity in messages (default /proc/sys/fs/mqueue/msg_default)")
-          ->check(CLI::Range(1L, 65536L));
+          ->check(integer_validator(1, 65536));
   o->message_size_option =
       app->add_option("--message-size", o->message_size,
                       "Largest message (default /proc/sys/fs/mqueue/msgsize_default)")

@@ -10,6 +10,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/values.hpp"
 #include "commands/chan_common.hpp"
 #include "commands/mq_common.hpp"
 #include "ipckit/posix/mqueue.hpp"
@@ -39,7 +40,7 @@ void add_wait_options(CLI::App* app, TransferOptions& o, std::string_view state)
   auto* timeout =
       app->add_option("--timeout", o.timeout,
                       fmt::format("Give up if the queue stays {} for this many seconds", state))
-          ->check(CLI::NonNegativeNumber);
+          ->check(seconds_validator());
   app->add_flag("--nonblock", o.nonblock, fmt::format("Fail at once if the queue is {}", state))
       ->excludes(timeout);
 }
@@ -140,7 +141,7 @@ Verb add_send(CLI::App& mq) {
       app->add_option("--file", o->file, "Send this file's bytes as the message ('-' for stdin)")
           ->excludes(o->text_option);
   app->add_option("--priority", o->priority, "0 to 32767; higher priorities are received first")
-      ->check(CLI::Range(0u, posix::kMqPriorityMax))
+      ->check(unsigned_validator(0, posix::kMqPriorityMax))
       ->default_str("0");
   add_wait_options(app, *o, "full");
   app->callback([o] {

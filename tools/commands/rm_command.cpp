@@ -10,6 +10,7 @@
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/usage.hpp"
 #include "ls/ls_model.hpp"
 #include "ls/rm_target.hpp"
 
@@ -69,9 +70,8 @@ Runner register_rm(CLI::App& app) {
       "Without --stale, give at least one OBJECT; nothing is removed unless all of them parse.");
   return [o, targets] {
     if (!o->stale && o->targets.empty()) {
-      warn("rm: nothing to remove: give OBJECTs or --stale");
-      fmt::print(stderr, "Try '{} rm --help' for more information.\n", program_name());
-      return kExitFailure;
+      return usage_error(fmt::format("{} rm", program_name()),
+                         "rm: nothing to remove: give OBJECTs or --stale");
     }
     (void)targets;
     return run_rm(*o);

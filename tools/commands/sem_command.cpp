@@ -12,6 +12,7 @@
 
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/values.hpp"
 #include "commands/ipc_common.hpp"
 #include "ipckit/posix/semaphore.hpp"
 #include "ipckit/sysv/semaphore_set.hpp"
@@ -97,9 +98,10 @@ Verb add_create(CLI::App& sem) {
       ->required()
       ->check(name_validator(name_rules(false)));
   app->add_option("--value", o->value, "Initial count (of every semaphore of a set)")
+      ->check(unsigned_validator(0, UINT32_MAX))
       ->default_str("0");
   o->count_option = app->add_option("--count", o->count, "System V only: semaphores in the set")
-                        ->check(CLI::Range(1, 65535))
+                        ->check(integer_validator(1, 65535))
                         ->default_str("1");
   app->add_option("--mode", o->mode, "Permission bits, in octal (umask is not applied)")
       ->check(mode_validator())
@@ -141,7 +143,7 @@ std::shared_ptr<OpOptions> add_op_options(CLI::App* app) {
   o->index_option = app->add_option("--index", o->index,
                                     "System V only: which semaphore of "
                                     "the set, from 0")
-                        ->check(CLI::Range(0, 65535))
+                        ->check(integer_validator(0, 65535))
                         ->default_str("0");
   app->callback([o] { refuse_index_on_posix(o->name, o->index_option); });
   return o;
@@ -240,7 +242,7 @@ Verb add_wait(CLI::App& sem) {
   auto o = add_op_options(app);
   auto* timeout =
       app->add_option("--timeout", o->timeout, "Give up if the count stays 0 for this many seconds")
-          ->check(CLI::NonNegativeNumber);
+          ->check(seconds_validator());
   app->add_flag("--nonblock", o->nonblock, "Fail at once if the semaphore is 0")->excludes(timeout);
   return {app, [o] { return run_wait(*o); }};
 }

@@ -18,6 +18,8 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/usage.hpp"
+#include "cli/values.hpp"
 
 namespace ipckit::cli::sock {
 
@@ -105,6 +107,8 @@ Result<UnixAddress> parse_address(std::string_view text) {
 CLI::Validator address_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
+        if (auto problem = control_character_problem(text))
+          return fmt::format("invalid address '{}': {}", escape_controls(text), *problem);
         auto address = parse_address(text);
         if (address) return {};
         const Error& e = address.error();
@@ -180,14 +184,12 @@ uds::AccessPolicy policy_for(const PolicyOptions& options, const UnixAddress& ad
   return policy;
 }
 
-int usage_error(std::string_view what) {
-  warn("{}", what);
-  fmt::print(stderr, "Try '{} --help' for more information.\n", program_name());
-  return kExitFailure;
+int usage_error(std::string_view command, std::string_view what) {
+  return cli::usage_error(fmt::format("{} {}", program_name(), command), what);
 }
 
 int dgram_policy_usage(std::string_view prefix) {
-  return usage_error(fmt::format(
+  return usage_error(prefix, fmt::format(
       "{}: --allow-uid, --allow-gid and --allow-any need a stream or seqpacket socket: a "
       "datagram socket has no peer credentials to check",
       prefix));
@@ -278,7 +280,7 @@ std::string describe_seconds(double seconds) {
 void add_timeout_option(CLI::App& app, double& seconds, std::string_view what) {
   app.add_option("--timeout", seconds,
                  fmt::format("Give up (exit 4) when no {} came for SECONDS", what))
-      ->check(CLI::NonNegativeNumber);
+      ->check(seconds_validator());
 }
 
 Result<Ready> wait_for(FdView fd, short events, int timeout_ms) {

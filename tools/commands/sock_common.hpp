@@ -78,8 +78,9 @@ void add_policy_options(CLI::App& app, PolicyOptions& options,
 // Whether any --allow-* option was given.
 [[nodiscard]] bool policy_given(const PolicyOptions& options) noexcept;
 
-// A usage error found after parsing: "ipckit: WHAT" and the --help hint; returns exit 1.
-int usage_error(std::string_view what);
+// A usage error found after parsing: "ipckit: WHAT" and the --help hint of `ipckit COMMAND`
+// (e.g. "sock send"); returns exit 1.
+int usage_error(std::string_view command, std::string_view what);
 // The usage error for --allow-* on a datagram client: a datagram socket has no peer credentials.
 int dgram_policy_usage(std::string_view prefix);
 

@@ -13,6 +13,8 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/usage.hpp"
+#include "cli/values.hpp"
 #include "commands/sock_common.hpp"
 #include "ipckit/unix/listener.hpp"
 
@@ -103,7 +105,7 @@ int run_send(const SendOptions& o) {
   if (!address) return report(kSend, address.error());
   const SocketType type = type_value(o.type);
   if (o.lines && type == SocketType::kStream) {
-    return usage_error("sock send: --lines needs a message socket (--type dgram or seqpacket)");
+    return usage_error(kSend, "sock send: --lines needs a message socket (--type dgram or seqpacket)");
   }
   if (type == SocketType::kDatagram && policy_given(o.policy)) return dgram_policy_usage(kSend);
   auto socket = UnixSocket::create(type);
@@ -291,7 +293,7 @@ Verb add_recv(CLI::App& sock) {
       ->check(address_validator());
   add_type_option(*app, o->type);
   app->add_option("--count", o->count, "Stop after N messages (a stream: N connections)")
-      ->check(CLI::PositiveNumber)
+      ->check(unsigned_validator(1, UINT64_MAX))
       ->default_str("1");
   app->add_flag("--lines", o->lines, "Write a newline after each message");
   app->add_flag("-v,--verbose", o->verbose, "Print each sender's pid, uid and gid on stderr");

@@ -5,6 +5,7 @@
 
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/output.hpp"
 #include "tour/tour.hpp"
 
 namespace ipckit::cli {
@@ -26,7 +27,7 @@ Runner register_tour(CLI::App& app) {
               [](const tour::Step& a, const tour::Step& b) { return a.order < b.order; });
     if (opts->list) {
       for (size_t i = 0; i < steps.size(); ++i)
-        fmt::print("{:2}  {}\n", i + 1, steps[i].title);
+        cli::out("{:2}  {}\n", i + 1, steps[i].title);
       return kExitOk;
     }
     tour::Tour t;
@@ -36,17 +37,17 @@ Runner register_tour(CLI::App& app) {
       if (!opts->only.empty() &&
           std::find(opts->only.begin(), opts->only.end(), number) == opts->only.end())
         continue;
-      fmt::print("\n== {}. {} ==\n", number, steps[i].title);
+      cli::out("\n== {}. {} ==\n", number, steps[i].title);
       std::fflush(stdout);
       if (!steps[i].run(t)) ++failed_steps;
     }
-    fmt::print("\n");
+    cli::out("\n");
     if (failed_steps == 0 && t.failures() == 0) {
-      fmt::print("Tour complete: every step behaved as described; nothing was left behind.\n");
+      cli::out("Tour complete: every step behaved as described; nothing was left behind.\n");
       return kExitOk;
     }
-    fmt::print("Tour finished with {} failed step(s) and {} failed check(s).\n", failed_steps,
-               t.failures());
+    cli::out("Tour finished with {} failed step(s) and {} failed check(s).\n", failed_steps,
+             t.failures());
     return kExitFailure;
   };
 }

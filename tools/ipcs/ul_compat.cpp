@@ -11,8 +11,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <system_error>
 
 #include "cli/output.hpp"
+#include "cli/usage.hpp"
 
 namespace ipckit::cli::ul {
 
@@ -78,11 +80,11 @@ int startup_errno() {
 }
 
 void warnx(std::string_view message) {
-  fmt::print(stderr, "{}: {}\n", program(), message);
+  write_text(stderr, fmt::format("{}: {}\n", program(), message));
 }
 
 void warn(std::string_view message, int errnum) {
-  fmt::print(stderr, "{}: {}: {}\n", program(), message, std::strerror(errnum));
+  write_text(stderr, fmt::format("{}: {}: {}\n", program(), message, std::strerror(errnum)));
 }
 
 void errx(std::string_view message) {
@@ -96,7 +98,7 @@ void err(std::string_view message, int errnum) {
 }
 
 void errtryhelp() {
-  fmt::print(stderr, "Try '{} --help' for more information.\n", program());
+  print_try_help(program());
   throw Exit{1};
 }
 
@@ -239,7 +241,7 @@ int run_drop_in(int argc, char** argv, int (*body)(int argc, char** argv)) {
   const char* slash = std::strrchr(argv0, '/');
   name_storage() = slash != nullptr ? slash + 1 : argv0;
   set_program_name(name_storage());
-  std::signal(SIGPIPE, SIG_DFL);
+  restore_sigpipe();  // util-linux leaves SIGPIPE as it found it
   errno = 0;
   std::setlocale(LC_ALL, "");
   startup_errno_storage() = errno;
@@ -250,6 +252,12 @@ int run_drop_in(int argc, char** argv, int (*body)(int argc, char** argv)) {
     code = body(argc, argv);
   } catch (const Exit& exit) {
     code = exit.code;
+  } catch (const std::system_error&) {
+    // fmt::print threw on a failed write. util-linux's printf would have failed quietly and set
+    // the stream's error flag, which close_stdout() below reports; so does fwrite here. A failed
+    // write to stderr ends the drop-in with 1, as util-linux's close_stdout() does.
+    if (std::ferror(stdout) == 0 && std::ferror(stderr) == 0) throw;
+    code = std::ferror(stdout) != 0 ? 0 : 1;
   }
   // util-linux's close_stdout(): an earlier failed write (ferror) or a failed flush is an
   // error, reported with strerror only when the flush set errno; a closed stdout (EBADF) or a
@@ -265,6 +273,8 @@ int run_drop_in(int argc, char** argv, int (*body)(int argc, char** argv)) {
       return 1;
     }
   }
+  // ... and any failed write to stderr makes the exit code 1 (the message is lost anyway).
+  if (std::ferror(stderr) != 0) return 1;
   return code;
 }
 

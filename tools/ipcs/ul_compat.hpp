@@ -64,10 +64,14 @@ void warn(std::string_view message, int errnum);
 // printf's "%#o": "0" for zero, else the octal digits after a '0'.
 [[nodiscard]] std::string alt_octal(unsigned value);
 
-// Runs a drop-in's main: sets the program name from argv[0], restores SIGPIPE's default action
-// (util-linux dies of SIGPIPE on a closed pipe), calls setlocale(LC_ALL, "") as util-linux does,
-// resets getopt, runs `body`, catches Exit, and flushes stdout as util-linux's close_stdout does
-// ("prog: write error: ..." and exit 1 when the flush fails, other than with EPIPE).
+// Runs a drop-in's main: sets the program name from argv[0], leaves SIGPIPE as the drop-in
+// inherited it (util-linux never changes it: a default SIGPIPE kills it quietly on a closed pipe,
+// an ignored one makes the write fail with EPIPE), calls setlocale(LC_ALL, "") as util-linux
+// does, resets getopt, runs `body`, catches Exit (and fmt's exception for a failed write, which
+// util-linux's printf would have ignored), and ends as util-linux's close_stdout() does: an
+// earlier failed write to stdout is "prog: write error" and exit 1; a failed final flush is
+// "prog: write error: strerror" and exit 1, except EPIPE and EBADF, which are not errors; a
+// failed write to stderr is exit 1.
 int run_drop_in(int argc, char** argv, int (*body)(int argc, char** argv));
 
 }  // namespace ipckit::cli::ul

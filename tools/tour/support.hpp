@@ -17,6 +17,7 @@
 #include <string_view>
 #include <utility>
 
+#include "cli/output.hpp"
 #include "ipckit/core/error.hpp"
 #include "tour/tour.hpp"
 
@@ -46,7 +47,7 @@ inline bool failed(Tour& t, std::string_view what, const Error& e) {
 
 // An observed value printed under a t.show() line, e.g. a row of an ipcs-like table.
 inline void output(std::string_view line) {
-  fmt::print("      {}\n", line);
+  cli::out("      {}\n", line);
 }
 
 // A forked child process. The destructor kills and reaps it if it is still running, so no step

@@ -1,4 +1,5 @@
 #include "tour/tour.hpp"
+#include "cli/output.hpp"
 
 #include <unistd.h>
 
@@ -12,7 +13,7 @@ std::vector<Step>& step_registry() {
 }
 
 bool Tour::check(bool ok, std::string_view what) {
-  fmt::print("  [{}] {}\n", ok ? "ok" : "FAILED", what);
+  cli::out("  [{}] {}\n", ok ? "ok" : "FAILED", what);
   if (!ok) ++failures_;
   return ok;
 }
@@ -38,11 +39,11 @@ void Tour::say_text(std::string_view text) {
     out += word;
     col += word.size();
   }
-  fmt::print("{}\n", out);
+  cli::out("{}\n", out);
 }
 
 void Tour::show_text(std::string_view text) {
-  fmt::print("    $ {}\n", text);
+  cli::out("    $ {}\n", text);
 }
 
 }  // namespace ipckit::tour
