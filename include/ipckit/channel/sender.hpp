@@ -84,8 +84,11 @@ class Sender {
   // The space for a record of `size` bytes, or nullopt when !wait and there is none now.
   Result<std::optional<std::span<std::byte>>> begin_write(std::size_t size, Timeout timeout,
                                                           bool wait);
-  void finish_write(std::size_t size);
-  void abandon_write();
+  // Publishes the open reservation, waiting for earlier claims (kMulti) until `deadline`.
+  Result<void> finish_write(std::size_t size, std::chrono::steady_clock::time_point deadline);
+  void abandon_write();  // never waits
+  // kMulti: waits until the claim we gave up is published (0, ETIMEDOUT or EBADMSG).
+  int settle_given_up(std::chrono::steady_clock::time_point deadline);
   template <class HasRoom>
   int wait_for_room(HasRoom& has_room, std::chrono::steady_clock::time_point deadline);
   void release_side() noexcept;
@@ -103,6 +106,10 @@ class Sender {
   std::uint32_t peer_attaches_ = 0;  // the peer side's attach counter when we attached
   std::uint64_t claim_start_ = 0;    // kMulti: the open claim, [claim_start_, claim_end_)
   std::uint64_t claim_end_ = 0;      // kMulti: 0 when no claim is open
+  bool given_up_ = false;  // kMulti: the claim at claim_start_ was given up, not yet published
+  Timeout reserve_timeout_ = kForever;  // how long commit() may wait for earlier claims
+  // try_send's wait for earlier claims (kMulti), which are normally being copied: not a timeout.
+  static constexpr Timeout kTryGrace = std::chrono::milliseconds(100);
 };
 
 }  // namespace ipckit::channel
