@@ -38,7 +38,8 @@ class Reservation {
   // The writable space: exactly the size asked of Sender::reserve.
   [[nodiscard]] std::span<std::byte> data() const noexcept { return data_; }
   // Publishes the first `size` bytes as one message. REQUIRES: size <= data().size().
-  // Returns EINVAL (and publishes nothing) when size is larger.
+  // Returns EINVAL (and publishes nothing) when size is larger. kMulti: waits for earlier claims
+  // up to the timeout given to reserve(); errors as Sender::send.
   [[nodiscard]] Result<void> commit(std::size_t size);
 
   Reservation(Reservation&&) noexcept;
@@ -54,15 +55,17 @@ class Reservation {
 
 class Sender {
  public:
-  // Sends one message, waiting for space up to `timeout`.
-  // Errors: EMSGSIZE (larger than max_message; nothing sent), ETIMEDOUT, EPIPE (the ring is full
-  // and every consumer that was attached has died or left), EBADMSG (shared state corrupted).
+  // Sends one message, waiting for space up to `timeout` (kMulti: and, up to `timeout` again,
+  // for the producers that claimed space before it to publish).
+  // Errors: EMSGSIZE (larger than max_message; nothing sent), ETIMEDOUT (nothing sent), EPIPE
+  // (the ring is full and every consumer that was attached has died or left), EBADMSG (shared
+  // state corrupted), EPROTO (the segment's file shrank: every later call fails too).
   [[nodiscard]] Result<void> send(std::span<const std::byte> message, Timeout timeout = kForever);
   [[nodiscard]] Result<void> send(std::string_view message, Timeout timeout = kForever);
 
   // Sends without waiting for space. Returns false when the ring has no room; nothing is sent
-  // then. (kMulti: may wait for producers that claimed space just before to publish.) Errors as
-  // send(), never ETIMEDOUT/EPIPE.
+  // then. (kMulti: may wait up to 100 ms for producers that claimed space just before to
+  // publish; false if they did not.) Errors as send(), never ETIMEDOUT/EPIPE.
   [[nodiscard]] Result<bool> try_send(std::span<const std::byte> message);
 
   // Reserves `size` bytes for in-place writing; waits for space like send().
