@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -210,6 +211,78 @@ TEST(ChannelHostile, OpeningATruncatedChannelFailsWithEproto) {
   c.truncate(4096 + 100);
   expect_victim_ok([&] { return expect_errno(Channel::open(c.name()), EPROTO); },
                    "open after truncation");
+}
+
+// --- Other SIGBUSes are not ours -----------------------------------------------------------------
+
+// Reads a page of a memfd mapping that was truncated away: a SIGBUS outside any channel.
+void fault_outside_channels() {
+  int fd = ::memfd_create("ipckit-test-foreign", MFD_CLOEXEC);
+  if (fd < 0 || ::ftruncate(fd, 8192) != 0) ::_exit(kNoChannel);
+  auto* p =
+      static_cast<volatile char*>(::mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+  if (::ftruncate(fd, 0) != 0) ::_exit(kNoChannel);
+  (void)p[4096];
+}
+
+// Installs the guard in this process (it stays installed once the channel is gone).
+bool open_and_drop_a_channel() {
+  const std::string name = unique_name("hostile-guard");
+  bool ok = static_cast<bool>(Channel::create(name, {.capacity = 4096}));
+  (void)Channel::unlink(name);
+  return ok;
+}
+
+TEST(ChannelHostile, SigbusOutsideChannelMappingsStillKills) {
+  ASSERT_TRUE(open_and_drop_a_channel());
+  Child child([] {
+    fault_outside_channels();
+    return 0;  // the fault was swallowed
+  });
+  const int status = child.wait(30s);
+  EXPECT_NE(status, 0) << "a fault outside any channel mapping was absorbed";
+  EXPECT_NE(status, -1);
+  EXPECT_NE(status, kNoChannel);
+}
+
+TEST(ChannelHostile, SigbusSentWithKillStillKills) {
+  ASSERT_TRUE(open_and_drop_a_channel());
+  Child child([] {
+    ::kill(::getpid(), SIGBUS);
+    return 0;
+  });
+  const int status = child.wait(30s);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  EXPECT_NE(status, 0) << describe(status);  // the sanitizer's own handler reports it and ends it
+  EXPECT_NE(status, -1);
+#else
+  EXPECT_EQ(status, 128 + SIGBUS) << describe(status);
+#endif
+}
+
+// The body of the next test, in a fresh process (exec'd): a handler the application installed
+// before the first channel still gets the faults that are not the channel's.
+TEST(ChannelHostile, SigbusOutsideChannelMappingsGoesToTheHandlerInstalledBefore) {
+  if (::getenv("IPCKIT_TEST_SIGBUS_CHAIN") != nullptr) {
+    struct sigaction sa {};
+    sa.sa_sigaction = [](int, siginfo_t*, void*) { ::_exit(42); };
+    sa.sa_flags = SA_SIGINFO;
+    ::sigaction(SIGBUS, &sa, nullptr);
+    if (!open_and_drop_a_channel()) ::_exit(kNoChannel);
+    fault_outside_channels();
+    ::_exit(0);  // the fault was swallowed
+  }
+  Child child([] {
+    ::setenv("IPCKIT_TEST_SIGBUS_CHAIN", "1", 1);
+    const char* argv[] = {
+        "ipckit_tests",
+        "--gtest_filter=ChannelHostile.SigbusOutsideChannelMappingsGoesToTheHandlerInstalledBefore",
+        nullptr};
+    ::execv("/proc/self/exe", const_cast<char* const*>(argv));
+    return kNoChannel;
+  });
+  const int status = child.wait(30s);
+  EXPECT_EQ(status, 42) << describe(status);
 }
 
 // --- Forged positions --------------------------------------------------------------------------
