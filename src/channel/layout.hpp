@@ -34,17 +34,22 @@ inline constexpr std::uint32_t kKnownFlags = kFlagMultiProducer | kFlagMultiCons
 inline constexpr std::uint64_t kSlotReserved = ~std::uint64_t{0};
 inline constexpr std::uint32_t kRoleProducer = 1;
 inline constexpr std::uint32_t kRoleConsumer = 2;
+inline constexpr std::uint32_t kClaimAbandoned = 1;
+inline constexpr std::uint32_t kClaimOrphaned = 2;
 
 // One registered process. `who` is a packed ProcessIdentity, 0 for a free slot, or kSlotReserved
 // while its new owner writes `role` (which is only meaningful while `who` names a process).
 // Multi-producer channels: a producer writes the space it is about to claim, [claim_start,
 // claim_end), before its claim compare-and-swap, and zeroes claim_end once that space is
 // published. A slot with claim_end != 0 whose process died names space nobody will publish;
-// whoever finds it at the published tail skips it (see claims.hpp).
+// whoever finds it at the published tail skips it (see claims.hpp). `claim_state` says whether
+// the live producer still owns its claim (0), gave up waiting to publish it (kClaimAbandoned:
+// padding, anyone may publish it), or also left the slot (kClaimOrphaned: whoever publishes
+// the claim frees the slot).
 struct Participant {
   std::atomic<std::uint64_t> who;
   std::atomic<std::uint32_t> role;
-  std::uint32_t reserved;
+  std::atomic<std::uint32_t> claim_state;
   std::atomic<std::uint64_t> claim_start;
   std::atomic<std::uint64_t> claim_end;
 };

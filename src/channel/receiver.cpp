@@ -89,6 +89,10 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
   const auto& g = segment_->geometry();
   auto& h = segment_->header();
   std::byte* ring = segment_->ring();
+  if (segment_->truncated()) {
+    unpeek();
+    return segment_->truncated_failure("recv");
+  }
   if (peeked_) return Peeked(std::span<const std::byte>(ring + peek_offset_, peek_length_));
   auto deadline = wait ? detail::deadline_after(timeout) : detail::Clock::time_point{};
 
@@ -110,6 +114,7 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
   for (;;) {
     if (head_ == tail_cache_) {
       auto has_data = [&] {
+        if (segment_->truncated()) return true;  // ends the wait: reported below
         tail_cache_ = h.producer.tail.load(std::memory_order_seq_cst);
         return tail_cache_ != head_;
       };
@@ -123,10 +128,15 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
           saw_producer_ = saw_producer_ || registered || peer_attached_since_start();
           return saw_producer_ && !registered;
         };
+        bool corrupt = false;  // the claim words say the tail can never move on
         auto producers_dead = [&] {
           // A multi-producer ring can be stuck behind the claim of a dead producer: skip it.
-          if ((g.flags & detail::kFlagMultiProducer) != 0 && detail::rescue_dead_claim(*segment_))
-            return false;
+          if ((g.flags & detail::kFlagMultiProducer) != 0) {
+            auto rescue = detail::rescue_dead_claim(*segment_);
+            if (rescue == detail::Rescue::kRescued) return false;
+            corrupt = rescue == detail::Rescue::kCorrupt;
+            if (corrupt) return true;
+          }
           bool alive = segment_->any_alive(kRoleProducer);
           saw_producer_ = saw_producer_ || alive || peer_attached_since_start();
           return saw_producer_ && !alive;
@@ -136,6 +146,10 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
         int rc = detail::wait_until(h.data, paced, deadline, has_data, producers_dead,
                                     producers_left, &polls);
         waited = rc == 0;
+        if (rc == EPIPE && corrupt) {
+          unpeek();
+          return fail(EBADMSG, "recv", segment_->name(), "corrupted channel state (claims)");
+        }
         if (rc == EPIPE &&
             h.attaches.producer_deaths.load(std::memory_order_seq_cst) != producer_deaths_) {
           unpeek();
@@ -148,6 +162,10 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
                       rc == EPIPE ? "the channel is empty and every producer has left" : "");
         }
       }
+    }
+    if (segment_->truncated()) {
+      unpeek();
+      return segment_->truncated_failure("recv");
     }
     auto record = detail::parse_record(ring, g, head_, tail_cache_);
     if (!record) {
@@ -208,6 +226,10 @@ Result<std::size_t> Receiver::recv(std::span<std::byte> buffer, Timeout timeout)
                             message.size(), buffer.size()));
   }
   if (!message.empty()) std::memcpy(buffer.data(), message.data(), message.size());
+  if (segment_->truncated()) {  // the copy may have read zeros
+    unpeek();
+    return segment_->truncated_failure("recv");
+  }
   release();
   return message.size();
 }
@@ -216,6 +238,10 @@ Result<void> Receiver::recv(std::vector<std::byte>& message, Timeout timeout) {
   auto r = next(timeout, true);
   if (!r) return std::unexpected(r.error());
   message.assign((*r)->begin(), (*r)->end());
+  if (segment_->truncated()) {  // the copy may have read zeros
+    unpeek();
+    return segment_->truncated_failure("recv");
+  }
   release();
   return {};
 }
@@ -232,6 +258,10 @@ Result<std::optional<std::size_t>> Receiver::try_recv(std::span<std::byte> buffe
                             message.size(), buffer.size()));
   }
   if (!message.empty()) std::memcpy(buffer.data(), message.data(), message.size());
+  if (segment_->truncated()) {  // the copy may have read zeros
+    unpeek();
+    return segment_->truncated_failure("recv");
+  }
   release();
   return std::optional<std::size_t>{message.size()};
 }

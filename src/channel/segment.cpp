@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "channel/bus_guard.hpp"
 #include "channel/creating_leftovers.hpp"
 #include "core/syscall.hpp"
 #include "ipckit/core/fd.hpp"
@@ -82,11 +83,25 @@ Segment::Segment(std::string name, void* base, std::size_t size, bool sysv, Geom
       ring_(static_cast<std::byte*>(base) + kHeaderSize) {}
 
 Segment::~Segment() {
+  unguard_mapping(guard_);
   if (sysv_) {
     ::shmdt(base_);
   } else {
     ::munmap(base_, size_);
   }
+}
+
+std::unexpected<Error> Segment::truncated_failure(std::string operation) const {
+  return fail(EPROTO, std::move(operation), name_,
+              "segment truncated while in use (its file shrank)");
+}
+
+Result<std::shared_ptr<Segment>> Segment::adopt(std::string name, void* base, std::size_t size,
+                                                Geometry g) {
+  std::shared_ptr<Segment> s(new Segment(std::move(name), base, size, false, g));
+  s->guard_ = guard_mapping(base, size, &s->truncated_);
+  if (s->guard_ < 0) return fail_errno("guard channel mapping", s->name_);
+  return s;
 }
 
 Result<std::shared_ptr<Segment>> Segment::create(std::string_view raw_name,
@@ -125,17 +140,25 @@ Result<std::shared_ptr<Segment>> Segment::create(std::string_view raw_name,
     drop_tmp();
     return std::unexpected(e);
   }
+  auto segment = adopt(*name, base, size, *g);
+  if (!segment) {
+    drop_tmp();
+    return segment;
+  }
   init_header(*new (base) Header{}, *g);
+  if ((*segment)->truncated()) {
+    drop_tmp();
+    return (*segment)->truncated_failure("create channel");
+  }
 
   const std::string from = kShmDir + tmp;
   const std::string to = kShmDir + *name;
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
     auto e = Error::from_errno("create channel", *name);
-    ::munmap(base, size);
     drop_tmp();
     return std::unexpected(e);
   }
-  return std::shared_ptr<Segment>(new Segment(*name, base, size, false, *g));
+  return segment;
 }
 
 Result<std::shared_ptr<Segment>> Segment::open(std::string_view raw_name) {
@@ -153,13 +176,24 @@ Result<std::shared_ptr<Segment>> Segment::open(std::string_view raw_name) {
   }
   void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (base == MAP_FAILED) return fail_errno("mmap", *name);
-  auto g = parse_header(static_cast<const std::byte*>(base), size);
-  if (!g) {
+  // The file may shrink between fstat and here: read the header under a guard too.
+  std::atomic<bool> cut{false};
+  const int ticket = guard_mapping(base, size, &cut);
+  if (ticket < 0) {
+    auto e = Error::from_errno("guard channel mapping", *name);
     ::munmap(base, size);
-    return fail(EPROTO, "open channel", *name, g.error());
+    return std::unexpected(e);
   }
+  auto g = parse_header(static_cast<const std::byte*>(base), size);
   (void)static_cast<Header*>(base)->magic.load(std::memory_order_acquire);  // creator's release
-  return std::shared_ptr<Segment>(new Segment(*name, base, size, false, *g));
+  unguard_mapping(ticket);
+  const bool truncated = cut.load(std::memory_order_acquire);
+  if (!g || truncated) {
+    ::munmap(base, size);
+    return fail(EPROTO, "open channel", *name,
+                truncated ? "segment truncated while opening it" : g.error());
+  }
+  return adopt(*name, base, size, *g);
 }
 
 Result<std::shared_ptr<Segment>> Segment::create(sysv::Key key, const ChannelOptions& options) {
@@ -225,6 +259,7 @@ Result<std::size_t> Segment::attach(std::uint32_t role) {
       if (p.who.load(std::memory_order_relaxed) == 0 &&
           p.who.compare_exchange_strong(expected, kSlotReserved, std::memory_order_acq_rel)) {
         p.role.store(role, std::memory_order_relaxed);
+        p.claim_state.store(0, std::memory_order_relaxed);  // a dead owner may have left one
         p.who.store(me, std::memory_order_release);
         return i;
       }

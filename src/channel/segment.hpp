@@ -1,8 +1,13 @@
 // A mapped channel segment (POSIX or System V) and the participant table in its header.
 // Internal. Owns the mapping: unmapped (or detached) on destruction. Shared by the Channel,
 // Sender and Receiver handles taken from it.
+//
+// A POSIX segment is guarded against its file shrinking (bus_guard.hpp): once an access found
+// the file truncated, truncated() is true for good, the missing pages read as zeros, and every
+// Sender/Receiver call on the segment fails with EPROTO. (System V segments cannot shrink.)
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -44,6 +49,14 @@ class Segment {
   [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
+  // True once an access found the segment's file shrunk (the pages past its end now read as
+  // private zeros). A relaxed load of process-local memory: cheap enough for every call.
+  [[nodiscard]] bool truncated() const noexcept {
+    return truncated_.load(std::memory_order_relaxed);
+  }
+  // The error of an `operation` on a truncated segment: EPROTO.
+  [[nodiscard]] std::unexpected<Error> truncated_failure(std::string operation) const;
+
   // Registers the calling process with `role` (0 for a plain handle). Reclaims slots of dead
   // processes when the table is full. Errors: EBUSY when 64 live handles are registered.
   [[nodiscard]] Result<std::size_t> attach(std::uint32_t role);
@@ -57,6 +70,9 @@ class Segment {
  private:
   [[nodiscard]] bool claim_blocks_tail(const Participant& p) const noexcept;
   Segment(std::string name, void* base, std::size_t size, bool sysv, Geometry g);
+  // Takes ownership of a POSIX mapping and guards it (EPROTO/ENFILE: unmapped, not adopted).
+  [[nodiscard]] static Result<std::shared_ptr<Segment>> adopt(std::string name, void* base,
+                                                              std::size_t size, Geometry g);
   std::string name_;
   void* base_;
   std::size_t size_;
@@ -64,6 +80,8 @@ class Segment {
   Geometry geometry_;
   Header* header_;
   std::byte* ring_;
+  std::atomic<bool> truncated_{false};
+  int guard_ = -1;  // bus_guard ticket of a POSIX mapping
 };
 
 // Initialises a zero-filled header for `g`. The magic is stored last, with release ordering.

@@ -43,6 +43,8 @@ Sender& Sender::operator=(Sender&& other) noexcept {
     peer_attaches_ = other.peer_attaches_;
     claim_start_ = other.claim_start_;
     claim_end_ = std::exchange(other.claim_end_, 0);
+    given_up_ = std::exchange(other.given_up_, false);
+    reserve_timeout_ = other.reserve_timeout_;
   }
   return *this;
 }
@@ -57,7 +59,10 @@ void Sender::release_side() noexcept {
   auto& h = segment_->header();
   if (!multi_)
     detail::give_side(h.producer_side.owner, h.producer_turn, detail::self_identity().pack());
-  segment_->detach(slot_);
+  // A claim given up and still unpublished keeps the slot: whoever publishes it frees the slot.
+  if (!given_up_ || segment_->truncated() ||
+      detail::settle_claim(*segment_, slot_, claim_start_, true) != detail::Settled::kHandedOver)
+    segment_->detach(slot_);
   // Consumers blocked on an empty ring re-check whether any producer is left.
   detail::wake_sleepers(h.data);
   segment_.reset();
@@ -81,6 +86,7 @@ Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size
                             g.max_message));
   }
   if (writing_) return fail(EINVAL, "send", segment_->name(), "a reservation is already open");
+  if (segment_->truncated()) return segment_->truncated_failure("send");
   auto deadline = wait ? detail::deadline_after(timeout) : detail::Clock::time_point{};
   const std::uint64_t record = detail::record_size(size);
   // The space a record written at `position` takes: padding to the end of the ring first if it
@@ -91,6 +97,15 @@ Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size
   };
   auto where = [&] { return multi_ ? h.claim.claim.load(std::memory_order_seq_cst) : tail_; };
 
+  if (multi_ && given_up_) {
+    // Our last claim was given up unpublished: this slot names it until it is published.
+    if (int rc = settle_given_up(wait ? deadline : detail::deadline_after(kTryGrace)); rc != 0) {
+      if (!wait && rc == ETIMEDOUT) return std::optional<std::span<std::byte>>{};
+      return fail(rc, "send", segment_->name(),
+                  rc == EBADMSG ? "corrupted channel state (claims)"
+                                : "an earlier message of this sender is still unpublished");
+    }
+  }
   if (multi_) detail::let_pending_claims_publish(h, policy_);
   std::uint64_t start = where();
   for (;;) {
@@ -98,25 +113,45 @@ Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size
       // The claim first, then the head: claim <= head + capacity held when the claim was read,
       // and the head only grows. Other producers and the consumer may still move both past the
       // claim we read in between (head > start): read again.
-      auto has_room = [&] {
+      // 0: room at `start`; EAGAIN: no room yet; EBADMSG: impossible positions; EPROTO: the
+      // segment was truncated.
+      int state = EAGAIN;
+      auto check = [&] {
+        if (segment_->truncated()) return EPROTO;
+        std::uint64_t tail = 0;
         for (int attempt = 0; attempt < 8; ++attempt) {
+          // kMulti: the tail, then the claim: a claim is never behind a tail read before it.
+          if (multi_) tail = h.producer.tail.load(std::memory_order_seq_cst);
           start = where();
           head_cache_ = h.consumer.head.load(std::memory_order_seq_cst);
           if (head_cache_ <= start) break;
         }
-        return head_cache_ <= start && start + needed_at(start) - head_cache_ <= g.capacity;
+        if (start < tail) return EBADMSG;
+        if (head_cache_ > start) {
+          // The head past where we write: impossible with one producer (the tail is ours); with
+          // several, the head is never past a tail read after it.
+          if (!multi_ || head_cache_ > h.producer.tail.load(std::memory_order_seq_cst))
+            return EBADMSG;
+          return EAGAIN;
+        }
+        if (!detail::positions_valid(g, head_cache_, start)) return EBADMSG;
+        return start + needed_at(start) - head_cache_ <= g.capacity ? 0 : EAGAIN;
       };
-      bool room = has_room();
-      if (head_cache_ <= start && !detail::positions_valid(g, head_cache_, start))
-        return fail(EBADMSG, "send", segment_->name(), "corrupted channel state (head/tail)");
-      if (!room) {
+      auto settled = [&] {
+        state = check();
+        return state != EAGAIN;
+      };
+      if (!settled()) {
         if (!wait) return std::optional<std::span<std::byte>>{};
-        int rc = wait_for_room(has_room, deadline);
-        if (rc != 0) {
+        int rc = wait_for_room(settled, deadline);
+        if (state == EAGAIN) {
           return fail(rc, "send", segment_->name(),
                       rc == EPIPE ? "the channel is full and no consumer is left" : "");
         }
       }
+      if (state == EPROTO) return segment_->truncated_failure("send");
+      if (state == EBADMSG)
+        return fail(EBADMSG, "send", segment_->name(), "corrupted channel state (head/tail)");
     }
     if (!multi_) break;
     // Name the claim in our slot before making it, so that it can be skipped if we die.
@@ -162,7 +197,29 @@ int Sender::wait_for_room(HasRoom& has_room, detail::Clock::time_point deadline)
   return detail::wait_until(h.space, policy_, deadline, has_room, consumers_dead, consumers_left);
 }
 
-void Sender::finish_write(std::size_t size) {
+int Sender::settle_given_up(detail::Clock::time_point deadline) {
+  auto& h = segment_->header();
+  bool corrupt = false;
+  auto settled = [&] {
+    return detail::settle_claim(*segment_, slot_, claim_start_, false) == detail::Settled::kYes;
+  };
+  auto rescued_or_corrupt = [&] {
+    corrupt = detail::rescue_dead_claim(*segment_) == detail::Rescue::kCorrupt;
+    return corrupt;
+  };
+  int rc = detail::wait_until(h.producer_turn, policy_, deadline, settled, rescued_or_corrupt,
+                              [] { return false; });
+  if (rc == 0) given_up_ = false;
+  return rc == EPIPE ? EBADMSG : rc;
+}
+
+Result<void> Sender::finish_write(std::size_t size, detail::Clock::time_point deadline) {
+  if (segment_->truncated()) {
+    // Publish nothing: the record may be in pages only this process sees.
+    writing_ = false;
+    claim_end_ = 0;
+    return segment_->truncated_failure("send");
+  }
   auto& h = segment_->header();
   const auto& g = segment_->geometry();
   std::byte* ring = segment_->ring();
@@ -173,21 +230,29 @@ void Sender::finish_write(std::size_t size) {
   if (multi_) {
     // A commit shorter than the reservation leaves the rest of the claim to padding.
     if (end != claim_end_) detail::write_padding(ring, g, end, claim_end_);
-    detail::publish_in_turn(*segment_, slot_, policy_, claim_start_, claim_end_);
+    int rc = detail::publish_in_turn(*segment_, slot_, policy_, claim_start_, claim_end_, deadline);
     claim_end_ = 0;
-    return;
+    if (rc == 0) return {};
+    given_up_ = true;  // the claim is padding now, published by whoever reaches it
+    return fail(rc, "send", segment_->name(),
+                rc == EBADMSG ? "corrupted channel state (claims)"
+                              : "earlier messages of other senders are still unpublished");
   }
   tail_ = end;
   h.producer.tail.store(tail_, std::memory_order_seq_cst);  // publish; see waiting.hpp
   detail::wake_sleepers(h.data);
+  return {};
 }
 
 void Sender::abandon_write() {
   writing_ = false;
   if (multi_) {
-    // The claim cannot be handed back (later claims follow it): it is published as padding.
-    detail::write_padding(segment_->ring(), segment_->geometry(), claim_start_, claim_end_);
-    detail::publish_in_turn(*segment_, slot_, policy_, claim_start_, claim_end_);
+    // The claim cannot be handed back (later claims follow it): it is published as padding,
+    // now if its turn has come, else by whoever reaches it. Never waits.
+    if (!segment_->truncated()) {
+      detail::abandon_claim(*segment_, slot_, claim_start_, claim_end_);
+      given_up_ = true;
+    }
     claim_end_ = 0;
     return;
   }
@@ -199,8 +264,7 @@ Result<void> Sender::send(std::span<const std::byte> message, Timeout timeout) {
   auto space = begin_write(message.size(), timeout, true);
   if (!space) return std::unexpected(space.error());
   if (!message.empty()) std::memcpy((*space)->data(), message.data(), message.size());
-  finish_write(message.size());
-  return {};
+  return finish_write(message.size(), detail::deadline_after(timeout));
 }
 
 Result<void> Sender::send(std::string_view message, Timeout timeout) {
@@ -212,13 +276,16 @@ Result<bool> Sender::try_send(std::span<const std::byte> message) {
   if (!space) return std::unexpected(space.error());
   if (!*space) return false;
   if (!message.empty()) std::memcpy((*space)->data(), message.data(), message.size());
-  finish_write(message.size());
+  auto sent = finish_write(message.size(), detail::deadline_after(kTryGrace));
+  if (!sent && sent.error().code() == ETIMEDOUT) return false;  // given up: nothing is sent
+  if (!sent) return std::unexpected(sent.error());
   return true;
 }
 
 Result<Reservation> Sender::reserve(std::size_t size, Timeout timeout) {
   auto space = begin_write(size, timeout, true);
   if (!space) return std::unexpected(space.error());
+  reserve_timeout_ = timeout;
   return Reservation(this, **space);
 }
 
@@ -235,8 +302,8 @@ Result<void> Reservation::commit(std::size_t size) {
     return fail(EINVAL, "commit", sender_->segment_->name(),
                 fmt::format("{} bytes is more than the {} reserved", size, data_.size()));
   }
-  std::exchange(sender_, nullptr)->finish_write(size);
-  return {};
+  Sender* sender = std::exchange(sender_, nullptr);
+  return sender->finish_write(size, detail::deadline_after(sender->reserve_timeout_));
 }
 
 }  // namespace ipckit::channel

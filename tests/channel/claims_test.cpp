@@ -55,28 +55,28 @@ class ClaimsTest : public ::testing::Test {
 };
 
 TEST_F(ClaimsTest, NothingClaimedBeyondTheTailIsNothingToDo) {
-  EXPECT_FALSE(rescue_dead_claim(*segment_));
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kNone);
   EXPECT_EQ(h().producer.tail.load(), 0u);
 }
 
 TEST_F(ClaimsTest, DeadClaimerAtTheTailIsSkippedAsPadding) {
   fake_producer(3, false, 0, 200);
   h().claim.claim.store(200);
-  EXPECT_TRUE(rescue_dead_claim(*segment_));
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kRescued);
   EXPECT_EQ(h().producer.tail.load(), 200u);
   EXPECT_EQ(h().participants[3].claim_end.load(), 0u) << "the dead claim is cleared";
   expect_padding(0, 200);
-  EXPECT_FALSE(rescue_dead_claim(*segment_)) << "nothing left to skip";
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kNone) << "nothing left to skip";
 }
 
 TEST_F(ClaimsTest, LiveClaimerAtTheTailIsWaitedFor) {
   fake_producer(3, true, 0, 200);
   h().claim.claim.store(200);
-  EXPECT_FALSE(rescue_dead_claim(*segment_));
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kNone);
   EXPECT_EQ(h().producer.tail.load(), 0u);
   // A dead loser of the same compare-and-swap changes nothing while a live one may be the winner.
   fake_producer(4, false, 0, 96);
-  EXPECT_FALSE(rescue_dead_claim(*segment_));
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kNone);
   EXPECT_EQ(h().producer.tail.load(), 0u);
 }
 
@@ -87,13 +87,13 @@ TEST_F(ClaimsTest, AmongDeadCandidatesTheWinnerIsTheOneTheNextClaimFollows) {
   fake_producer(5, false, 0, 64);
   fake_producer(6, true, 64, 128);
   h().claim.claim.store(128);
-  EXPECT_TRUE(rescue_dead_claim(*segment_));
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kRescued);
   EXPECT_EQ(h().producer.tail.load(), 64u);
   expect_padding(0, 64);
   EXPECT_EQ(h().participants[2].claim_end.load(), 0u);
   EXPECT_EQ(h().participants[5].claim_end.load(), 0u);
   EXPECT_EQ(h().participants[6].claim_end.load(), 128u) << "the live claim is left alone";
-  EXPECT_FALSE(rescue_dead_claim(*segment_)) << "the next claimer is alive";
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kNone) << "the next claimer is alive";
 }
 
 TEST_F(ClaimsTest, DeadClaimAcrossTheEndOfTheRingIsPaddedInTwoPieces) {
@@ -102,7 +102,7 @@ TEST_F(ClaimsTest, DeadClaimAcrossTheEndOfTheRingIsPaddedInTwoPieces) {
   h().consumer.head.store(start);
   fake_producer(1, false, start, start + 128);
   h().claim.claim.store(start + 128);
-  EXPECT_TRUE(rescue_dead_claim(*segment_));
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kRescued);
   EXPECT_EQ(h().producer.tail.load(), start + 128);
   expect_padding(start, start + 32);
   expect_padding(start + 32, start + 128);
@@ -114,7 +114,7 @@ TEST_F(ClaimsTest, DeadSlotIsKeptUntilItsClaimIsSkipped) {
   EXPECT_FALSE(segment_->any_alive(kRoleProducer));
   EXPECT_NE(h().participants[3].who.load(), 0u) << "freed while it names an unpublished claim";
   EXPECT_EQ(h().attaches.producer_deaths.load(), 0u);
-  ASSERT_TRUE(rescue_dead_claim(*segment_));
+  ASSERT_EQ(rescue_dead_claim(*segment_), Rescue::kRescued);
   EXPECT_FALSE(segment_->any_alive(kRoleProducer));
   EXPECT_EQ(h().participants[3].who.load(), 0u);
   EXPECT_EQ(h().attaches.producer_deaths.load(), 1u);
@@ -123,8 +123,57 @@ TEST_F(ClaimsTest, DeadSlotIsKeptUntilItsClaimIsSkipped) {
 TEST_F(ClaimsTest, AnInsaneClaimIsNeverPadded) {
   fake_producer(1, false, 0, 8192);  // longer than the ring
   h().claim.claim.store(8192);
-  EXPECT_FALSE(rescue_dead_claim(*segment_));
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kCorrupt);
   EXPECT_EQ(h().producer.tail.load(), 0u);
+}
+
+TEST_F(ClaimsTest, NobodyHoldingTheClaimAtTheTailIsCorrupt) {
+  h().claim.claim.store(64);  // a forged claim word: no entry names [0, ...)
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kCorrupt);
+  EXPECT_EQ(h().producer.tail.load(), 0u);
+}
+
+TEST_F(ClaimsTest, AClaimBelowTheTailIsCorrupt) {
+  h().producer.tail.store(64);
+  h().consumer.head.store(64);
+  h().claim.claim.store(0);
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kCorrupt);
+}
+
+TEST_F(ClaimsTest, AClaimGivenUpByALiveProducerIsSkipped) {
+  fake_producer(3, true, 0, 200);
+  h().claim.claim.store(200);
+  abandon_claim(*segment_, 3, 0, 200);
+  EXPECT_EQ(h().producer.tail.load(), 200u) << "its turn had come: published at once";
+  EXPECT_EQ(settle_claim(*segment_, 3, 0, false), Settled::kYes);
+  expect_padding(0, 200);
+
+  // Behind a live claimer: left for whoever reaches it.
+  fake_producer(4, true, 200, 264);
+  fake_producer(3, true, 264, 328);
+  h().claim.claim.store(328);
+  abandon_claim(*segment_, 3, 264, 328);
+  EXPECT_EQ(settle_claim(*segment_, 3, 264, false), Settled::kPending);
+  h().producer.tail.store(264);  // the claimer ahead publishes (as publish_in_turn would)
+  h().participants[4].claim_end.store(0);
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kRescued);
+  EXPECT_EQ(h().producer.tail.load(), 328u);
+  EXPECT_EQ(settle_claim(*segment_, 3, 264, false), Settled::kYes);
+  EXPECT_NE(h().participants[3].who.load(), 0u) << "its owner still holds the slot";
+}
+
+TEST_F(ClaimsTest, ASlotLeftWithAPendingClaimIsFreedByWhoeverPublishesIt) {
+  fake_producer(4, true, 0, 64);
+  fake_producer(3, true, 64, 128);
+  h().claim.claim.store(128);
+  abandon_claim(*segment_, 3, 64, 128);
+  EXPECT_EQ(settle_claim(*segment_, 3, 64, true), Settled::kHandedOver);
+  h().producer.tail.store(64);
+  h().participants[4].claim_end.store(0);
+  EXPECT_EQ(rescue_dead_claim(*segment_), Rescue::kRescued);
+  EXPECT_EQ(h().producer.tail.load(), 128u);
+  EXPECT_EQ(h().participants[3].who.load(), 0u);
+  EXPECT_EQ(h().participants[3].claim_state.load(), 0u);
 }
 
 }  // namespace

@@ -18,6 +18,13 @@
 // process blocked on a peer that died is woken within 100 ms and told (EPIPE for a sender;
 // ECONNRESET for a receiver, whose EPIPE means a clean end of stream).
 //
+// Hostile peers: a process that can write the segment can corrupt or lose messages and make
+// calls fail (EBADMSG, EPROTO) or wait until their timeout, but cannot kill this process with a
+// signal or make a timed call return late. To survive its file being truncated, the first POSIX
+// channel opened or created installs a process-wide SIGBUS handler that handles faults inside
+// channel mappings and passes every other SIGBUS to the handler installed before it; a handler
+// installed later must chain likewise. See docs/channel.md, "Hostile peers".
+//
 // Lifetime: the segment outlives every process until Channel::unlink (or IPC_RMID) removes it;
 // processes that have it mapped keep using it after that.
 //

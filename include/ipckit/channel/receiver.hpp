@@ -35,7 +35,8 @@ class Receiver {
   // the error's detail says its size), ETIMEDOUT, EPIPE (the ring is empty and every producer
   // that was attached has left: end of stream), ECONNRESET (the ring is empty, no producer is
   // left, and one of them died while this Receiver was attached: the stream may be cut short),
-  // EBADMSG (corrupted record).
+  // EBADMSG (corrupted record or positions), EPROTO (the segment's file shrank: every later call
+  // fails too; a span peeked before reads as zeros).
   [[nodiscard]] Result<std::size_t> recv(std::span<std::byte> buffer, Timeout timeout = kForever);
   // The same, into a vector resized to the message.
   [[nodiscard]] Result<void> recv(std::vector<std::byte>& message, Timeout timeout = kForever);

@@ -38,7 +38,8 @@ class Reservation {
   // The writable space: exactly the size asked of Sender::reserve.
   [[nodiscard]] std::span<std::byte> data() const noexcept { return data_; }
   // Publishes the first `size` bytes as one message. REQUIRES: size <= data().size().
-  // Returns EINVAL (and publishes nothing) when size is larger.
+  // Returns EINVAL (and publishes nothing) when size is larger. kMulti: waits for earlier claims
+  // up to the timeout given to reserve(); errors as Sender::send.
   [[nodiscard]] Result<void> commit(std::size_t size);
 
   Reservation(Reservation&&) noexcept;
@@ -54,15 +55,17 @@ class Reservation {
 
 class Sender {
  public:
-  // Sends one message, waiting for space up to `timeout`.
-  // Errors: EMSGSIZE (larger than max_message; nothing sent), ETIMEDOUT, EPIPE (the ring is full
-  // and every consumer that was attached has died or left), EBADMSG (shared state corrupted).
+  // Sends one message, waiting for space up to `timeout` (kMulti: and, up to `timeout` again,
+  // for the producers that claimed space before it to publish).
+  // Errors: EMSGSIZE (larger than max_message; nothing sent), ETIMEDOUT (nothing sent), EPIPE
+  // (the ring is full and every consumer that was attached has died or left), EBADMSG (shared
+  // state corrupted), EPROTO (the segment's file shrank: every later call fails too).
   [[nodiscard]] Result<void> send(std::span<const std::byte> message, Timeout timeout = kForever);
   [[nodiscard]] Result<void> send(std::string_view message, Timeout timeout = kForever);
 
   // Sends without waiting for space. Returns false when the ring has no room; nothing is sent
-  // then. (kMulti: may wait for producers that claimed space just before to publish.) Errors as
-  // send(), never ETIMEDOUT/EPIPE.
+  // then. (kMulti: may wait up to 100 ms for producers that claimed space just before to
+  // publish; false if they did not.) Errors as send(), never ETIMEDOUT/EPIPE.
   [[nodiscard]] Result<bool> try_send(std::span<const std::byte> message);
 
   // Reserves `size` bytes for in-place writing; waits for space like send().
@@ -84,8 +87,11 @@ class Sender {
   // The space for a record of `size` bytes, or nullopt when !wait and there is none now.
   Result<std::optional<std::span<std::byte>>> begin_write(std::size_t size, Timeout timeout,
                                                           bool wait);
-  void finish_write(std::size_t size);
-  void abandon_write();
+  // Publishes the open reservation, waiting for earlier claims (kMulti) until `deadline`.
+  Result<void> finish_write(std::size_t size, std::chrono::steady_clock::time_point deadline);
+  void abandon_write();  // never waits
+  // kMulti: waits until the claim we gave up is published (0, ETIMEDOUT or EBADMSG).
+  int settle_given_up(std::chrono::steady_clock::time_point deadline);
   template <class HasRoom>
   int wait_for_room(HasRoom& has_room, std::chrono::steady_clock::time_point deadline);
   void release_side() noexcept;
@@ -103,6 +109,10 @@ class Sender {
   std::uint32_t peer_attaches_ = 0;  // the peer side's attach counter when we attached
   std::uint64_t claim_start_ = 0;    // kMulti: the open claim, [claim_start_, claim_end_)
   std::uint64_t claim_end_ = 0;      // kMulti: 0 when no claim is open
+  bool given_up_ = false;  // kMulti: the claim at claim_start_ was given up, not yet published
+  Timeout reserve_timeout_ = kForever;  // how long commit() may wait for earlier claims
+  // try_send's wait for earlier claims (kMulti), which are normally being copied: not a timeout.
+  static constexpr Timeout kTryGrace = std::chrono::milliseconds(100);
 };
 
 }  // namespace ipckit::channel
