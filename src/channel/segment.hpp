@@ -10,6 +10,7 @@
 
 #include "channel/layout.hpp"
 #include "channel/parse.hpp"
+#include "core/home_process.hpp"
 #include "core/process_identity.hpp"
 #include "ipckit/channel/options.hpp"
 #include "ipckit/core/error.hpp"
@@ -43,6 +44,8 @@ class Segment {
   [[nodiscard]] std::byte* ring() const noexcept { return ring_; }
   [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  // The process that mapped the segment, to which every handle taken from it belongs.
+  [[nodiscard]] const ipckit::detail::HomeProcess& home() const noexcept { return home_; }
 
   // Registers the calling process with `role` (0 for a plain handle). Reclaims slots of dead
   // processes when the table is full. Errors: EBUSY when 64 live handles are registered.
@@ -64,6 +67,7 @@ class Segment {
   Geometry geometry_;
   Header* header_;
   std::byte* ring_;
+  ipckit::detail::HomeProcess home_;
 };
 
 // Initialises a zero-filled header for `g`. The magic is stored last, with release ordering.

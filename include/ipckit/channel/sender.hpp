@@ -8,6 +8,9 @@
 //
 // Thread safety: one thread at a time per Sender; take one Sender per thread (kMulti) instead.
 // Move-only; moving is noexcept.
+//
+// fork(): an inherited Sender (or Reservation) fails with EBUSY in the child and its destructor
+// only unmaps: the parent remains the producer (see channel.hpp).
 #pragma once
 
 #include <chrono>
@@ -38,7 +41,8 @@ class Reservation {
   // The writable space: exactly the size asked of Sender::reserve.
   [[nodiscard]] std::span<std::byte> data() const noexcept { return data_; }
   // Publishes the first `size` bytes as one message. REQUIRES: size <= data().size().
-  // Returns EINVAL (and publishes nothing) when size is larger.
+  // Returns EINVAL (and publishes nothing) when size is larger, EBUSY in a fork() child (the
+  // reservation stays the parent's).
   [[nodiscard]] Result<void> commit(std::size_t size);
 
   Reservation(Reservation&&) noexcept;
@@ -56,7 +60,8 @@ class Sender {
  public:
   // Sends one message, waiting for space up to `timeout`.
   // Errors: EMSGSIZE (larger than max_message; nothing sent), ETIMEDOUT, EPIPE (the ring is full
-  // and every consumer that was attached has died or left), EBADMSG (shared state corrupted).
+  // and every consumer that was attached has died or left), EBADMSG (shared state corrupted),
+  // EBUSY (this Sender was inherited across fork(); nothing sent).
   [[nodiscard]] Result<void> send(std::span<const std::byte> message, Timeout timeout = kForever);
   [[nodiscard]] Result<void> send(std::string_view message, Timeout timeout = kForever);
 
@@ -80,11 +85,16 @@ class Sender {
  private:
   friend class Channel;
   friend class Reservation;
-  Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy);
+  Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
+         bool maybe_break);
   // The space for a record of `size` bytes, or nullopt when !wait and there is none now.
+  // `for_break`: the space of a break record, which max_message does not limit.
   Result<std::optional<std::span<std::byte>>> begin_write(std::size_t size, Timeout timeout,
-                                                          bool wait);
-  void finish_write(std::size_t size);
+                                                          bool wait, bool for_break = false);
+  void finish_write(std::size_t size, bool padding = false);
+  // Writes the break record this Sender may owe (src/channel/streams.hpp) before its first
+  // message. Returns false when !wait and there is no room.
+  Result<bool> write_break(Timeout timeout, bool wait);
   void abandon_write();
   template <class HasRoom>
   int wait_for_room(HasRoom& has_room, std::chrono::steady_clock::time_point deadline);
@@ -103,6 +113,7 @@ class Sender {
   std::uint32_t peer_attaches_ = 0;  // the peer side's attach counter when we attached
   std::uint64_t claim_start_ = 0;    // kMulti: the open claim, [claim_start_, claim_end_)
   std::uint64_t claim_end_ = 0;      // kMulti: 0 when no claim is open
+  bool maybe_break_ = false;         // a break record may be owed before the first message
 };
 
 }  // namespace ipckit::channel
