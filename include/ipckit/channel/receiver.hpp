@@ -8,6 +8,11 @@
 // copy; peek leaves it until release()). A Receiver that dies before releasing leaves the message
 // for the next receiver, which gets it again.
 //
+// End of stream (ReceiveMode, options.hpp): a kStream Receiver reads one stream and then reports
+// its end, whatever the timing of the next producer; a kFollow Receiver reads every producer's
+// messages and reports each producer's end or death once. Producer deaths are looked for at most
+// every 100 ms while waiting (kFollow: also across calls), and by every producer that attaches.
+//
 // Thread safety: one thread at a time per Receiver. Move-only; moving is noexcept.
 //
 // fork(): an inherited Receiver fails with EBUSY in the child, release() there does nothing, and
