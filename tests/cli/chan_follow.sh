@@ -34,13 +34,12 @@ trap cleanup EXIT
 
 # wait_until WHAT COMMAND...: polls COMMAND until it succeeds (10 s at most).
 wait_until() {
-  local what=$1 _
+  local what=$1 deadline=$((SECONDS + 10))
   shift
-  for _ in $(seq 200); do
-    if "$@"; then return 0; fi
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "$what did not happen within 10 s"
     sleep 0.05
   done
-  fail "$what did not happen within 10 s"
 }
 # consumer_attached CHANNEL: a live consumer is attached.
 consumer_attached() {
