@@ -7,6 +7,7 @@
 #include "channel/header_copy.hpp"
 #include "channel/segment.hpp"
 #include "channel/side_lock.hpp"
+#include "channel/streams.hpp"
 
 namespace ipckit::channel {
 
@@ -28,7 +29,7 @@ Channel::Channel(Channel&& other) noexcept
 
 Channel& Channel::operator=(Channel&& other) noexcept {
   if (this != &other) {
-    if (segment_) segment_->detach(slot_);
+    if (segment_ && segment_->home().here_exactly()) segment_->detach(slot_);
     segment_ = std::move(other.segment_);
     slot_ = other.slot_;
   }
@@ -36,7 +37,8 @@ Channel& Channel::operator=(Channel&& other) noexcept {
 }
 
 Channel::~Channel() {
-  if (segment_) segment_->detach(slot_);
+  // A fork child's copy only unmaps: the slot is the parent's.
+  if (segment_ && segment_->home().here_exactly()) segment_->detach(slot_);
 }
 
 Result<Channel> Channel::create(std::string_view name, const ChannelOptions& options) {
@@ -168,6 +170,7 @@ std::size_t Channel::max_message() const noexcept {
 }
 
 Result<Sender> Channel::sender(const WaitPolicy& policy) const {
+  if (!segment_->home().here()) return segment_->home().refuse("attach sender", segment_->name());
   auto& h = segment_->header();
   const bool multi = (segment_->geometry().flags & detail::kFlagMultiProducer) != 0;
   if (!multi) {
@@ -177,16 +180,24 @@ Result<Sender> Channel::sender(const WaitPolicy& policy) const {
                   fmt::format("single-producer channel already has a producer (pid {})", holder));
     }
   }
+  // Free the slots of dead producers first, so that whether this one starts a new stream does
+  // not depend on whether someone noticed their death yet; then count in before registering, so
+  // a receiver that sees this producer registered also sees the stream it starts.
+  (void)segment_->any_alive(detail::kRoleProducer);
+  const bool maybe_break =
+      detail::join_producers(h, h.attaches.producers.load(std::memory_order_seq_cst));
   auto slot = segment_->attach(detail::kRoleProducer);
   if (!slot) {
+    detail::leave_producers(h);
     if (!multi)
       detail::give_side(h.producer_side.owner, h.producer_turn, detail::self_identity().pack());
     return std::unexpected(slot.error());
   }
-  return Sender(segment_, *slot, policy);
+  return Sender(segment_, *slot, policy, maybe_break);
 }
 
-Result<Receiver> Channel::receiver(const WaitPolicy& policy) const {
+Result<Receiver> Channel::receiver(const WaitPolicy& policy, ReceiveMode mode) const {
+  if (!segment_->home().here()) return segment_->home().refuse("attach receiver", segment_->name());
   auto& h = segment_->header();
   const bool multi = (segment_->geometry().flags & detail::kFlagMultiConsumer) != 0;
   if (!multi) {
@@ -202,7 +213,7 @@ Result<Receiver> Channel::receiver(const WaitPolicy& policy) const {
       detail::give_side(h.consumer_side.owner, h.consumer_lock, detail::self_identity().pack());
     return std::unexpected(slot.error());
   }
-  return Receiver(segment_, *slot, policy);
+  return Receiver(segment_, *slot, policy, mode);
 }
 
 }  // namespace ipckit::channel

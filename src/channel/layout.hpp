@@ -90,7 +90,17 @@ struct alignas(128) AttachCounters {
   // stream ended that it ended because a producer died, not because it finished.
   std::atomic<std::uint32_t> producer_deaths;
   std::atomic<std::uint32_t> consumer_deaths;
+  // Streams (see streams.hpp). Producers attached now (dead ones until their slot is freed), and
+  // kBreakPending while the producer that started a stream has not yet written its break record.
+  std::atomic<std::uint32_t> live_producers;
+  // Bumped when a producer attaches with no other producer attached (a new stream starts).
+  std::atomic<std::uint32_t> streams;
+  // `producers` (the attach counter) just before the latest stream's first producer attached.
+  std::atomic<std::uint32_t> break_attaches;
+  // Bumped by every producer that detaches cleanly (follow-mode receivers report it).
+  std::atomic<std::uint32_t> producer_ends;
 };
+static_assert(sizeof(AttachCounters) == 128);
 
 struct Header {
   // Identity: written once by the creator before the segment is published; read-only after.

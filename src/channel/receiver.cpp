@@ -2,20 +2,24 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "channel/claims.hpp"
 #include "channel/segment.hpp"
 #include "channel/side_lock.hpp"
+#include "channel/streams.hpp"
 #include "channel/waiting.hpp"
 
 namespace ipckit::channel {
 
 using detail::kRoleProducer;
 
-Receiver::Receiver(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy)
-    : segment_(std::move(segment)), slot_(slot), policy_(policy) {
+Receiver::Receiver(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
+                   ReceiveMode mode)
+    : segment_(std::move(segment)), slot_(slot), policy_(policy), mode_(mode) {
   auto& h = segment_->header();
   multi_ = (segment_->geometry().flags & detail::kFlagMultiConsumer) != 0;
   head_ = h.consumer.head.load(std::memory_order_acquire);
@@ -26,6 +30,15 @@ Receiver::Receiver(std::shared_ptr<detail::Segment> segment, std::size_t slot, W
   saw_producer_ = segment_->any_registered(kRoleProducer);
   h.attaches.consumers.fetch_add(1, std::memory_order_seq_cst);
   producer_deaths_ = h.attaches.producer_deaths.load(std::memory_order_seq_cst);
+  // The registrations, then the stream counter: a producer seen registered has counted its
+  // stream in already (Channel::sender).
+  joined_ = segment_->any_registered(kRoleProducer);
+  stream_ = h.attaches.streams.load(std::memory_order_seq_cst);
+  if (mode_ == ReceiveMode::kFollow) {
+    deaths_seen_ = producer_deaths_;
+    ends_seen_ = h.attaches.producer_ends.load(std::memory_order_seq_cst);
+    scan_producers();
+  }
 }
 
 Receiver& Receiver::operator=(Receiver&& other) noexcept {
@@ -44,6 +57,15 @@ Receiver& Receiver::operator=(Receiver&& other) noexcept {
     saw_producer_ = other.saw_producer_;
     peer_attaches_ = other.peer_attaches_;
     producer_deaths_ = other.producer_deaths_;
+    mode_ = other.mode_;
+    joined_ = other.joined_;
+    ended_ = other.ended_;
+    stream_ = other.stream_;
+    ends_seen_ = other.ends_seen_;
+    deaths_seen_ = other.deaths_seen_;
+    attaches_seen_ = other.attaches_seen_;
+    known_ = std::move(other.known_);
+    next_liveness_ = other.next_liveness_;
     pacer_ = other.pacer_;
     lock_owner_ = std::exchange(other.lock_owner_, 0);
   }
@@ -56,6 +78,12 @@ Receiver::~Receiver() {
 
 void Receiver::release_side() noexcept {
   if (!segment_) return;
+  if (!segment_->home().here_exactly()) {  // a fork child's copy: the registration is the parent's
+    peeked_ = false;
+    lock_owner_ = 0;
+    segment_.reset();
+    return;
+  }
   unpeek();  // a peeked message that was not released stays for the next receiver
   auto& h = segment_->header();
   if (!multi_)
@@ -68,6 +96,93 @@ void Receiver::release_side() noexcept {
 
 bool Receiver::peer_attached_since_start() const noexcept {
   return segment_->header().attaches.producers.load(std::memory_order_acquire) != peer_attaches_;
+}
+
+Error Receiver::end_of_stream() const {
+  if (segment_->header().attaches.producer_deaths.load(std::memory_order_seq_cst) !=
+      producer_deaths_) {
+    return fail(ECONNRESET, "recv", segment_->name(),
+                "a producer died: the stream may be incomplete")
+        .error();
+  }
+  return fail(EPIPE, "recv", segment_->name(), "the channel is empty and every producer has left")
+      .error();
+}
+
+void Receiver::join_stream(std::uint32_t stream) noexcept {
+  joined_ = true;
+  stream_ = stream;
+  // Deaths before this stream are not this stream's.
+  producer_deaths_ = segment_->header().attaches.producer_deaths.load(std::memory_order_seq_cst);
+}
+
+bool Receiver::stream_ended() noexcept {
+  auto& a = segment_->header().attaches;
+  const std::uint32_t stream = a.streams.load(std::memory_order_seq_cst);
+  if (stream == stream_) return false;
+  // Still waiting for our first producer, and none attached before the new stream's first one:
+  // that one is ours.
+  if (!joined_ && a.break_attaches.load(std::memory_order_seq_cst) == peer_attaches_) {
+    join_stream(stream);
+    return false;
+  }
+  return true;
+}
+
+void Receiver::scan_producers() {
+  const auto& h = segment_->header();
+  // The counter first: a producer registers before it counts its attach (Channel::sender).
+  attaches_seen_ = h.attaches.producers.load(std::memory_order_seq_cst);
+  for (const auto& p : h.participants) {
+    const std::uint64_t who = p.who.load(std::memory_order_seq_cst);
+    if (who == 0 || who == detail::kSlotReserved) continue;
+    if ((p.role.load(std::memory_order_relaxed) & kRoleProducer) == 0) continue;
+    if (std::find(known_.begin(), known_.end(), who) == known_.end()) known_.push_back(who);
+  }
+}
+
+bool Receiver::events_pending() const noexcept {
+  const auto& a = segment_->header().attaches;
+  return a.producer_deaths.load(std::memory_order_seq_cst) != deaths_seen_ ||
+         a.producer_ends.load(std::memory_order_seq_cst) != ends_seen_;
+}
+
+Error Receiver::next_event() {
+  const auto& h = segment_->header();
+  const bool died = h.attaches.producer_deaths.load(std::memory_order_seq_cst) != deaths_seen_;
+  if (died) {
+    ++deaths_seen_;
+  } else {
+    ++ends_seen_;
+  }
+  // Whom: a producer we saw that is no longer registered; for a death, preferably one whose
+  // process is gone, for an end one whose process lives. A producer that came and went between
+  // two looks was never seen: it is "a producer".
+  auto registered = [&](std::uint64_t who) {
+    for (const auto& p : h.participants) {
+      if (p.who.load(std::memory_order_seq_cst) == who &&
+          (p.role.load(std::memory_order_relaxed) & kRoleProducer) != 0)
+        return true;
+    }
+    return false;
+  };
+  auto pick = known_.end();
+  for (auto it = known_.begin(); it != known_.end(); ++it) {
+    if (registered(*it)) continue;
+    if (pick == known_.end()) pick = it;
+    if (detail::is_alive(detail::ProcessIdentity::unpack(*it)) != died) {
+      pick = it;
+      break;
+    }
+  }
+  std::string who = "a producer";
+  if (pick != known_.end()) {
+    who = fmt::format("producer {}", detail::ProcessIdentity::unpack(*pick).pid);
+    known_.erase(pick);
+  }
+  return fail(died ? ECONNRESET : EPIPE, "recv", segment_->name(),
+              fmt::format("{} {}", who, died ? "died" : "ended"))
+      .error();
 }
 
 std::size_t Receiver::max_message() const noexcept {
@@ -86,6 +201,7 @@ void Receiver::unpeek() noexcept {
 
 Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout, bool wait) {
   using Peeked = std::optional<std::span<const std::byte>>;
+  if (!segment_->home().here()) return segment_->home().refuse("recv", segment_->name());
   const auto& g = segment_->geometry();
   auto& h = segment_->header();
   std::byte* ring = segment_->ring();
@@ -94,6 +210,11 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
     return segment_->truncated_failure("recv");
   }
   if (peeked_) return Peeked(std::span<const std::byte>(ring + peek_offset_, peek_length_));
+  if (ended_) {
+    if (!wait) return Peeked{};
+    return std::unexpected(end_of_stream());
+  }
+  const bool follow = mode_ == ReceiveMode::kFollow;
   auto deadline = wait ? detail::deadline_after(timeout) : detail::Clock::time_point{};
 
   if (multi_) {
@@ -116,6 +237,10 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
       auto has_data = [&] {
         if (segment_->truncated()) return true;  // ends the wait: reported below
         tail_cache_ = h.producer.tail.load(std::memory_order_seq_cst);
+        // kFollow: note new producers while they are still registered, to name them at their
+        // end. After the tail: a producer whose message we see has counted its attach.
+        if (follow && h.attaches.producers.load(std::memory_order_relaxed) != attaches_seen_)
+          scan_producers();
         return tail_cache_ != head_;
       };
       if (!has_data()) {
@@ -123,7 +248,29 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
           unpeek();
           return Peeked{};
         }
+        if (follow) {
+          if (const auto now = detail::Clock::now(); now >= next_liveness_) {
+            next_liveness_ = now + detail::kLivenessInterval;
+            // The tail may be stuck behind a dead producer's claim: skip it, then look again.
+            if ((g.flags & detail::kFlagMultiProducer) != 0) {
+              const auto rescue = detail::rescue_dead_claim(*segment_);
+              if (rescue == detail::Rescue::kRescued) continue;
+              if (rescue == detail::Rescue::kCorrupt) {
+                unpeek();
+                return fail(EBADMSG, "recv", segment_->name(), "corrupted channel state (claims)");
+              }
+            }
+            (void)segment_->any_alive(kRoleProducer);  // frees dead producers: counts their deaths
+            scan_producers();
+          }
+          if (events_pending()) {
+            unpeek();
+            return std::unexpected(next_event());
+          }
+        }
         auto producers_left = [&] {
+          if (follow) return events_pending();
+          if (stream_ended()) return true;
           bool registered = segment_->any_registered(kRoleProducer);
           saw_producer_ = saw_producer_ || registered || peer_attached_since_start();
           return saw_producer_ && !registered;
@@ -138,6 +285,11 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
             if (corrupt) return true;
           }
           bool alive = segment_->any_alive(kRoleProducer);
+          if (follow) {
+            scan_producers();
+            return events_pending();
+          }
+          if (stream_ended()) return true;
           saw_producer_ = saw_producer_ || alive || peer_attached_since_start();
           return saw_producer_ && !alive;
         };
@@ -150,16 +302,15 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
           unpeek();
           return fail(EBADMSG, "recv", segment_->name(), "corrupted channel state (claims)");
         }
-        if (rc == EPIPE &&
-            h.attaches.producer_deaths.load(std::memory_order_seq_cst) != producer_deaths_) {
+        if (rc == EPIPE) {
           unpeek();
-          return fail(ECONNRESET, "recv", segment_->name(),
-                      "a producer died: the stream may be incomplete");
+          if (follow) return std::unexpected(next_event());
+          ended_ = true;
+          return std::unexpected(end_of_stream());
         }
         if (rc != 0) {
           unpeek();
-          return fail(rc, "recv", segment_->name(),
-                      rc == EPIPE ? "the channel is empty and every producer has left" : "");
+          return fail(rc, "recv", segment_->name());
         }
       }
     }
@@ -178,6 +329,20 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
       waited = false;
     }
     if (record->padding) {
+      // A break record: the stream before it ended. kStream stops there, unless it was still
+      // waiting for its first producer (then the new stream is its own); kFollow goes on.
+      if (!follow && record->size == detail::record_size(detail::kBreakBody)) {
+        auto b = detail::read_break(ring + (head_ & g.mask) + sizeof(detail::RecordHeader), head_);
+        if (b && static_cast<std::int32_t>(b->stream - stream_) > 0) {
+          if (joined_ || b->attaches_before != peer_attaches_) {
+            ended_ = true;
+            unpeek();
+            if (!wait) return Peeked{};
+            return std::unexpected(end_of_stream());
+          }
+          join_stream(b->stream);
+        }
+      }
       head_ += record->size;
       h.consumer.head.store(head_, std::memory_order_seq_cst);
       detail::wake_sleepers(h.space);
@@ -193,7 +358,7 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
 }
 
 void Receiver::release() {
-  if (!peeked_) return;
+  if (!peeked_ || !segment_->home().here()) return;  // a fork child's copy never hands back
   auto& h = segment_->header();
   head_ = next_head_;
   h.consumer.head.store(head_, std::memory_order_seq_cst);  // hand back; see waiting.hpp

@@ -17,6 +17,7 @@
 
 #include "channel/bus_guard.hpp"
 #include "channel/creating_leftovers.hpp"
+#include "channel/streams.hpp"
 #include "core/syscall.hpp"
 #include "ipckit/core/fd.hpp"
 
@@ -301,8 +302,10 @@ bool Segment::any_alive(std::uint32_t role) const noexcept {
     } else if (claim_blocks_tail(p)) {
       // Keep the slot: it names the claim rescue_dead_claim() must skip.
     } else if (p.who.compare_exchange_strong(who, 0, std::memory_order_acq_rel)) {
-      if ((slot_role & kRoleProducer) != 0)
+      if ((slot_role & kRoleProducer) != 0) {
+        leave_producers(*header_);
         header_->attaches.producer_deaths.fetch_add(1, std::memory_order_seq_cst);
+      }
       if ((slot_role & kRoleConsumer) != 0)
         header_->attaches.consumer_deaths.fetch_add(1, std::memory_order_seq_cst);
     }

@@ -15,6 +15,7 @@
 
 #include "channel/layout.hpp"
 #include "channel/parse.hpp"
+#include "core/home_process.hpp"
 #include "core/process_identity.hpp"
 #include "ipckit/channel/options.hpp"
 #include "ipckit/core/error.hpp"
@@ -48,6 +49,8 @@ class Segment {
   [[nodiscard]] std::byte* ring() const noexcept { return ring_; }
   [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  // The process that mapped the segment, to which every handle taken from it belongs.
+  [[nodiscard]] const ipckit::detail::HomeProcess& home() const noexcept { return home_; }
 
   // True once an access found the segment's file shrunk (the pages past its end now read as
   // private zeros). A relaxed load of process-local memory: cheap enough for every call.
@@ -82,6 +85,7 @@ class Segment {
   std::byte* ring_;
   std::atomic<bool> truncated_{false};
   int guard_ = -1;  // bus_guard ticket of a POSIX mapping
+  ipckit::detail::HomeProcess home_;
 };
 
 // Initialises a zero-filled header for `g`. The magic is stored last, with release ordering.

@@ -8,6 +8,7 @@
 #include "channel/claims.hpp"
 #include "channel/segment.hpp"
 #include "channel/side_lock.hpp"
+#include "channel/streams.hpp"
 #include "channel/waiting.hpp"
 
 namespace ipckit::channel {
@@ -15,8 +16,9 @@ namespace ipckit::channel {
 using detail::kRoleConsumer;
 using detail::RecordHeader;
 
-Sender::Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy)
-    : segment_(std::move(segment)), slot_(slot), policy_(policy) {
+Sender::Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
+               bool maybe_break)
+    : segment_(std::move(segment)), slot_(slot), policy_(policy), maybe_break_(maybe_break) {
   auto& h = segment_->header();
   multi_ = (segment_->geometry().flags & detail::kFlagMultiProducer) != 0;
   tail_ = h.producer.tail.load(std::memory_order_acquire);
@@ -45,6 +47,7 @@ Sender& Sender::operator=(Sender&& other) noexcept {
     claim_end_ = std::exchange(other.claim_end_, 0);
     given_up_ = std::exchange(other.given_up_, false);
     reserve_timeout_ = other.reserve_timeout_;
+    maybe_break_ = other.maybe_break_;
   }
   return *this;
 }
@@ -55,8 +58,16 @@ Sender::~Sender() {
 
 void Sender::release_side() noexcept {
   if (!segment_) return;
+  if (!segment_->home().here_exactly()) {  // a fork child's copy: the registration is the parent's
+    writing_ = false;
+    claim_end_ = 0;
+    segment_.reset();
+    return;
+  }
   if (writing_) abandon_write();
   auto& h = segment_->header();
+  detail::leave_producers(h);
+  h.attaches.producer_ends.fetch_add(1, std::memory_order_seq_cst);
   if (!multi_)
     detail::give_side(h.producer_side.owner, h.producer_turn, detail::self_identity().pack());
   // A claim given up and still unpublished keeps the slot: whoever publishes it frees the slot.
@@ -77,16 +88,22 @@ std::size_t Sender::max_message() const noexcept {
 }
 
 Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size, Timeout timeout,
-                                                                bool wait) {
+                                                                bool wait, bool for_break) {
+  if (!segment_->home().here()) return segment_->home().refuse("send", segment_->name());
   const auto& g = segment_->geometry();
   auto& h = segment_->header();
-  if (size > g.max_message) {
+  if (size > g.max_message && !for_break) {
     return fail(EMSGSIZE, "send", segment_->name(),
                 fmt::format("message of {} bytes is larger than the channel's maximum of {}", size,
                             g.max_message));
   }
   if (writing_) return fail(EINVAL, "send", segment_->name(), "a reservation is already open");
   if (segment_->truncated()) return segment_->truncated_failure("send");
+  if (maybe_break_) {
+    auto wrote = write_break(timeout, wait);
+    if (!wrote) return std::unexpected(wrote.error());
+    if (!*wrote) return std::optional<std::span<std::byte>>{};
+  }
   auto deadline = wait ? detail::deadline_after(timeout) : detail::Clock::time_point{};
   const std::uint64_t record = detail::record_size(size);
   // The space a record written at `position` takes: padding to the end of the ring first if it
@@ -213,7 +230,31 @@ int Sender::settle_given_up(detail::Clock::time_point deadline) {
   return rc == EPIPE ? EBADMSG : rc;
 }
 
-Result<void> Sender::finish_write(std::size_t size, detail::Clock::time_point deadline) {
+Result<bool> Sender::write_break(Timeout timeout, bool wait) {
+  maybe_break_ = false;
+  auto space = begin_write(detail::kBreakBody, timeout, wait, true);
+  if (!space || !*space) {
+    maybe_break_ = true;  // owed still
+    if (!space) return std::unexpected(space.error());
+    return false;
+  }
+  auto& h = segment_->header();
+  // Ours to write only if no other producer of the new stream took it first; if one did, its
+  // record precedes this claim and ours is plain padding.
+  detail::StreamBreak body{};
+  if (detail::try_take_break(h)) {
+    body = {detail::kBreakMagic, h.attaches.streams.load(std::memory_order_seq_cst),
+            h.attaches.break_attaches.load(std::memory_order_seq_cst),
+            detail::break_check(write_pos_)};
+  }
+  std::memcpy((*space)->data(), &body, sizeof body);
+  auto written = finish_write(detail::kBreakBody, detail::deadline_after(timeout), true);
+  if (!written) return std::unexpected(written.error());
+  return true;
+}
+
+Result<void> Sender::finish_write(std::size_t size, detail::Clock::time_point deadline,
+                                  bool padding) {
   if (segment_->truncated()) {
     // Publish nothing: the record may be in pages only this process sees.
     writing_ = false;
@@ -223,9 +264,11 @@ Result<void> Sender::finish_write(std::size_t size, detail::Clock::time_point de
   auto& h = segment_->header();
   const auto& g = segment_->geometry();
   std::byte* ring = segment_->ring();
-  RecordHeader rh{static_cast<std::uint32_t>(size), detail::record_tag(write_pos_)};
-  std::memcpy(ring + (write_pos_ & g.mask), &rh, sizeof rh);
   const std::uint64_t end = write_pos_ + detail::record_size(size);
+  RecordHeader rh{padding ? static_cast<std::uint32_t>(end - write_pos_) | detail::kPaddingBit
+                          : static_cast<std::uint32_t>(size),
+                  detail::record_tag(write_pos_)};
+  std::memcpy(ring + (write_pos_ & g.mask), &rh, sizeof rh);
   writing_ = false;
   if (multi_) {
     // A commit shorter than the reservation leaves the rest of the claim to padding.
@@ -246,6 +289,7 @@ Result<void> Sender::finish_write(std::size_t size, detail::Clock::time_point de
 
 void Sender::abandon_write() {
   writing_ = false;
+  if (!segment_->home().here()) return;  // the parent's reservation: not ours to give up
   if (multi_) {
     // The claim cannot be handed back (later claims follow it): it is published as padding,
     // now if its turn has come, else by whoever reaches it. Never waits.
@@ -298,6 +342,10 @@ Reservation::~Reservation() {
 
 Result<void> Reservation::commit(std::size_t size) {
   if (sender_ == nullptr) return fail(EINVAL, "commit", "", "the reservation is already closed");
+  if (const auto& segment = *sender_->segment_; !segment.home().here()) {
+    sender_ = nullptr;  // the parent's reservation: not ours to publish or give up
+    return segment.home().refuse("commit", segment.name());
+  }
   if (size > data_.size()) {
     return fail(EINVAL, "commit", sender_->segment_->name(),
                 fmt::format("{} bytes is more than the {} reserved", size, data_.size()));

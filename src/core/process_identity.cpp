@@ -1,6 +1,7 @@
 #include "core/process_identity.hpp"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -8,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include "core/home_process.hpp"
 
 namespace ipckit::detail {
 
@@ -39,10 +42,18 @@ bool read_start_ticks(pid_t pid, std::uint32_t& ticks) {
   return true;
 }
 
-namespace {
-
-// Bumped in the child after every fork(): cached identities from before are stale there.
+// Bumped in the child after every fork(): cached identities and handles from before are stale
+// there.
 std::atomic<std::uint32_t> fork_generation{1};
+
+std::unexpected<Error> HomeProcess::refuse(std::string operation, std::string object) const {
+  return fail(EBUSY, std::move(operation), std::move(object),
+              fmt::format("this handle belongs to process {} (inherited across fork()): open a "
+                          "new one in this process",
+                          pid_));
+}
+
+namespace {
 
 void on_fork_child() {
   fork_generation.fetch_add(1, std::memory_order_relaxed);

@@ -13,10 +13,11 @@ namespace ipckit::shared_state {
 namespace detail {
 
 ReaderState::~ReaderState() {
-  region->release_slot(slot);
+  if (region->home().here_exactly()) region->release_slot(slot);  // else: the parent's slot
 }
 
 Result<Pinned> ReaderState::pin() {
+  if (!region->home().here()) return region->home().refuse("snapshot", region->name());
   std::lock_guard lock(mutex_);
   auto word = region->published(std::memory_order_acquire);
   for (;;) {
@@ -33,6 +34,7 @@ Result<Pinned> ReaderState::pin() {
 }
 
 void ReaderState::unpin(std::uint32_t index) noexcept {
+  if (!region->home().here()) return;  // a fork child's copy: the pin is the parent's
   std::lock_guard lock(mutex_);
   drop_pin_locked(index);
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/home_process.hpp"
 #include "core/process_identity.hpp"
 #include "ipckit/core/error.hpp"
 #include "ipckit/shared_state/options.hpp"
@@ -42,6 +43,8 @@ class Region {
   [[nodiscard]] Header& header() const noexcept { return *header_; }
   [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  // The process that mapped the object, to which every handle taken from it belongs.
+  [[nodiscard]] const ipckit::detail::HomeProcess& home() const noexcept { return home_; }
   // REQUIRES: index < geometry().buffer_count.
   [[nodiscard]] std::byte* buffer(std::uint32_t index) const noexcept {
     return base_ + geometry_.buffers_offset + geometry_.buffer_stride * index;
@@ -71,6 +74,7 @@ class Region {
   Geometry geometry_;
   Header* header_;
   ReaderSlot* slots_;
+  ipckit::detail::HomeProcess home_;
 };
 
 }  // namespace ipckit::shared_state::detail

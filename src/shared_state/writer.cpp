@@ -16,6 +16,7 @@ namespace ipckit::shared_state {
 namespace detail {
 
 WriterState::~WriterState() {
+  if (!region->home().here_exactly()) return;  // a fork child's copy: the role is the parent's
   std::uint64_t expected = me;
   region->header().writer.owner.compare_exchange_strong(expected, 0, std::memory_order_release);
 }

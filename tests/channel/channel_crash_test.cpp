@@ -17,6 +17,7 @@ namespace {
 
 using channel::Channel;
 using channel::Producers;
+using channel::ReceiveMode;
 using namespace std::chrono_literals;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -63,10 +64,11 @@ void kill_and_reap(pid_t pid) {
 }
 
 // A producer sends numbered messages forever and is killed at a random moment, over and over.
-// The consumer must only ever see whole, in-order messages, and a new producer takes over.
+// The consumer must only ever see whole, in-order messages, and a new producer takes over (each
+// is a new stream: the consumer follows them).
 TEST(ChannelCrash, ProducerKilledMidMessageNeverExposesAPartialMessage) {
   ScopedChannel c({.capacity = 1 << 13});
-  auto rx = c->receiver();
+  auto rx = c->receiver({}, ReceiveMode::kFollow);
   ASSERT_TRUE(rx);
   std::mt19937 rng(12345);
   std::uint32_t expected = 0;
@@ -120,7 +122,7 @@ TEST(ChannelCrash, ProducerKilledMidMessageNeverExposesAPartialMessage) {
 // claiming space and publishing it. The survivor keeps sending; every message seen is whole.
 TEST(ChannelCrash, KilledProducerNeverBlocksTheOtherProducers) {
   ScopedChannel c({.capacity = 1 << 13, .producers = Producers::kMulti});
-  auto rx = c->receiver();
+  auto rx = c->receiver({}, ReceiveMode::kFollow);
   ASSERT_TRUE(rx);
   std::mt19937 rng(777);
   // A victim killed holding an unpublished claim costs the survivor one liveness interval.
@@ -330,7 +332,7 @@ TEST(ChannelCrash, ClaimOfADeadProducerIsSkippedByTheNextProducer) {
 // itself, reports the death, and a new producer can send afterwards.
 TEST(ChannelCrash, ClaimOfADeadProducerIsSkippedByTheWaitingConsumer) {
   ScopedChannel c({.capacity = 1 << 13, .producers = Producers::kMulti});
-  auto rx = c->receiver();
+  auto rx = c->receiver({}, ReceiveMode::kFollow);
   ASSERT_TRUE(rx);
   pid_t victim = reserve_and_wait_to_be_killed(c.name(), 2000);
   ASSERT_GT(victim, 0);

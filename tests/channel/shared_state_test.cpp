@@ -584,6 +584,34 @@ TEST(SharedState, SecondLiveWriterFailsWithEbusy) {
             0);
 }
 
+// A child that destroys the handles it inherited (as returning from main does) leaves the
+// parent's writer role, reader slot and pins alone; its snapshot() fails with EBUSY.
+TEST(SharedStateFork, ChildThatDestroysInheritedHandlesLeavesTheParentRegistered) {
+  ScopedName name("state-fork");
+  std::optional<SharedStateWriter> w(*SharedStateWriter::create(*name, 4096));
+  ASSERT_EQ(w->update(fill_table, Prefill::kNone), std::uint64_t{1});
+  std::optional<SharedStateReader> r(*SharedStateReader::open(*name));
+  std::optional<Snapshot> snap(*r->snapshot());
+  const std::uint64_t pinned = SharedState::inspect(*name)->pinned;
+  ASSERT_NE(pinned, 0u);
+  EXPECT_EQ(run_in_child([&] {
+              if (error_code(r->snapshot()) != EBUSY) return 1;
+              snap.reset();
+              r.reset();
+              w.reset();
+              return 0;
+            }),
+            0);
+  auto info = SharedState::inspect(*name);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->writer_pid, ::getpid());
+  EXPECT_EQ(info->readers, 1u);
+  EXPECT_EQ(info->pinned, pinned);
+  EXPECT_EQ(error_code(SharedStateWriter::open(*name)), EBUSY);
+  EXPECT_EQ(w->update(fill_table, Prefill::kNone), std::uint64_t{2});
+  EXPECT_EQ(snap->version(), 1u);
+}
+
 TEST(SharedStateCrash, WriterKilledMidUpdateIsTakenOverAndPublishedNothing) {
   ScopedName name("state-dead-writer");
   ASSERT_TRUE(SharedStateWriter::create(*name, 1 << 20));

@@ -1,6 +1,7 @@
 // `ipckit chan recv NAME [FILE]`: writes what a channel carries to FILE or stdout until the end
 // of the stream (every producer that attached has left and the ring is drained), --count
-// messages, or --timeout.
+// messages, or --timeout. With --follow it receives across producers, reports each one's end
+// on stderr, and stops only at a stop signal (exit 0) or --timeout.
 #include <fmt/core.h>
 
 #include <memory>
@@ -8,8 +9,10 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/output.hpp"
 #include "cli/values.hpp"
 #include "commands/chan_common.hpp"
+#include "commands/sock_common.hpp"
 
 namespace ipckit::cli::chan {
 
@@ -25,6 +28,7 @@ struct RecvOptions {
   CLI::Option* count_option = nullptr;  // given: stop after `count` messages
   bool busy_poll = false;
   std::uint32_t poll_interval_us = 0;  // WaitPolicy::poll_interval, microseconds
+  bool follow = false;
 };
 
 // Output collected in memory and written in large pieces. Never writes by itself: the caller
@@ -57,11 +61,36 @@ constexpr std::size_t kDirectWrite = std::size_t{16} << 10;
 
 // Only the Receiver stays attached: the Channel handle would be a second, idle participant.
 Result<Receiver> attach_receiver(const Target& target, const channel::WaitPolicy& policy,
-                                 bool& single_consumer) {
+                                 channel::ReceiveMode mode, bool& single_consumer) {
   auto channel = target.open();
   if (!channel) return std::unexpected(channel.error());
   single_consumer = channel->info().consumers == channel::Consumers::kSingle;
-  return channel->receiver(policy);
+  return channel->receiver(policy, mode);
+}
+
+// How long a --follow wait lasts before it looks for a stop signal again.
+constexpr std::chrono::milliseconds kStopCheck{100};
+
+// --follow: the next message, waiting until `silence_end`. Reports each producer's end or death
+// as it comes ("ipckit: chan recv: producer 4242 died"). Errors: ETIMEDOUT at `silence_end`,
+// EINTR once a stop signal came (nothing is peeked then), and the receiver's other errors.
+Result<std::span<const std::byte>> peek_following(
+    Receiver& rx, const std::string& name, std::chrono::steady_clock::time_point silence_end) {
+  for (;;) {
+    if (sock::StopSignals::caught() != 0)
+      return std::unexpected(sock::StopSignals::stopped("recv", name));
+    const auto left = silence_end - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return fail(ETIMEDOUT, "recv", name);
+    auto r = rx.peek(
+        std::min<channel::Timeout>(kStopCheck, std::chrono::duration_cast<channel::Timeout>(left)));
+    if (r) return r;
+    const int code = r.error().code();
+    if (code == EPIPE || code == ECONNRESET) {
+      warn("chan recv: {}", r.error().detail());
+      continue;
+    }
+    if (code != ETIMEDOUT) return r;
+  }
 }
 
 int run_recv(const RecvOptions& o) {
@@ -71,8 +100,14 @@ int run_recv(const RecvOptions& o) {
   if (o.busy_poll) policy.mode = channel::WaitMode::kBusyPoll;
   policy.poll_interval = std::chrono::microseconds(o.poll_interval_us);
   bool single_consumer = true;
-  auto rx = attach_receiver(*target, policy, single_consumer);
+  auto rx = attach_receiver(
+      *target, policy, o.follow ? channel::ReceiveMode::kFollow : channel::ReceiveMode::kStream,
+      single_consumer);
   if (!rx) return report("recv", rx.error());
+  if (o.follow) {
+    if (auto installed = sock::StopSignals::install(); !installed)
+      return report("recv", installed.error());
+  }
   // Opened only now, so that a missing channel does not truncate FILE.
   auto out = DataFile::open_output(o.file);
   if (!out) return report("recv", out.error());
@@ -87,7 +122,17 @@ int run_recv(const RecvOptions& o) {
   };
 
   const bool counting = o.count_option->count() > 0;
+  // --follow: --timeout counts from the last message, not from the last producer's end.
+  auto silence_end = [&] {
+    const auto now = std::chrono::steady_clock::now();
+    return timeout == channel::kForever ||
+                   timeout >= std::chrono::steady_clock::time_point::max() - now
+               ? std::chrono::steady_clock::time_point::max()
+               : now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+  };
+  auto quiet_until = silence_end();
   while (!counting || progress.messages() < o.count) {
+    if (o.follow && sock::StopSignals::caught() != 0) break;  // between messages: nothing held
     auto ready = rx->try_peek();
     if (!ready) return fail_with(ready.error());
     std::span<const std::byte> message;
@@ -97,9 +142,10 @@ int run_recv(const RecvOptions& o) {
       // Nothing to read: push out what we have before sleeping, so a slow stream flows.
       if (auto flushed = buffer.flush(); !flushed) return fail_with(flushed.error());
       progress.tick();
-      auto waited = rx->peek(timeout);
+      auto waited = o.follow ? peek_following(*rx, target->text(), quiet_until) : rx->peek(timeout);
       if (!waited) {
         if (waited.error().code() == EPIPE) break;  // every producer left: end of stream
+        if (o.follow && sock::StopSignals::caught() != 0) break;  // stopped: a clean end
         if (waited.error().code() == ETIMEDOUT) {
           return fail_with(waited.error().with_detail(
               fmt::format("no message for {}", describe_timeout(o.timeout))));
@@ -117,6 +163,7 @@ int run_recv(const RecvOptions& o) {
     }
     const std::size_t size = message.size();
     rx->release();
+    if (o.follow) quiet_until = silence_end();
     progress.add(size);
     if (buffer.full()) {
       if (auto flushed = buffer.flush(); !flushed) return fail_with(flushed.error());
@@ -143,6 +190,9 @@ Verb add_recv(CLI::App& chan) {
   o->count_option = app->add_option("--count", o->count, "Stop after N messages")
                         ->check(unsigned_validator(0, UINT64_MAX));
   app->add_flag("--busy-poll", o->busy_poll, "Spin instead of sleeping while the channel is empty");
+  app->add_flag("--follow", o->follow,
+                "Keep receiving across producers, report each one's end on stderr, and stop only "
+                "at SIGINT/SIGTERM (exit 0) or --timeout");
   app->add_option("--poll-interval", o->poll_interval_us,
                   "While spinning, look at an empty channel only every US microseconds "
                   "(batches messages from many producers)")

@@ -103,7 +103,8 @@ bool channel_crash_step(Tour& t) {
   auto chan = Channel::create(name, {.capacity = 16 * 1024});
   if (!chan) return failed(t, "create the channel", chan.error());
   ScopeExit cleanup([&] { (void)Channel::unlink(name); });
-  auto rx = chan->receiver();
+  // It follows writers (like tail -F): told of the dead one, it goes on with the next.
+  auto rx = chan->receiver({}, channel::ReceiveMode::kFollow);
   if (!rx) return failed(t, "attach the reader", rx.error());
 
   Child writer;

@@ -30,6 +30,15 @@
 //
 // Thread safety: Channel is immutable after construction and may be shared between threads.
 // Sender and Receiver are each for one thread at a time (take one per thread).
+//
+// fork(): a handle belongs to the process that opened the channel. In a child, an inherited
+// Channel, Sender, Receiver or Reservation does nothing to the channel: sender(), receiver(),
+// send, try_send, reserve, commit, recv, try_recv, peek and try_peek fail with EBUSY, release()
+// does nothing, and destroying the copy (returning from main, exit() with a static handle) only
+// unmaps it. The parent stays registered, keeps its sides, and its stream goes on. Open the
+// channel again in the child. Operations check a counter that pthread_atfork bumps in every
+// child (one load, no system call, on every message); destructors also compare getpid().
+// info(), name() and the other accessors only read, and work anywhere.
 #pragma once
 
 #include <sys/types.h>
@@ -113,10 +122,13 @@ class Channel {
 
   // Attaches a producer. With Producers::kSingle it takes the producer side for the Sender's
   // lifetime: a second live Sender fails with EBUSY; a dead one's side is taken over.
-  // Errors: EBUSY (side taken, or 64 processes attached already).
+  // Errors: EBUSY (side taken, 64 processes attached already, or this Channel was inherited
+  // across fork()).
   [[nodiscard]] Result<Sender> sender(const WaitPolicy& policy = {}) const;
-  // Attaches a consumer; the same rules with Consumers::kSingle.
-  [[nodiscard]] Result<Receiver> receiver(const WaitPolicy& policy = {}) const;
+  // Attaches a consumer; the same rules with Consumers::kSingle. `mode`: what the Receiver does
+  // when producers go (options.hpp).
+  [[nodiscard]] Result<Receiver> receiver(const WaitPolicy& policy = {},
+                                          ReceiveMode mode = ReceiveMode::kStream) const;
 
   [[nodiscard]] ChannelInfo info() const;
   [[nodiscard]] const std::string& name() const noexcept;

@@ -46,6 +46,20 @@ struct WaitPolicy {
   bool adaptive_polling = true;
 };
 
+// What a Receiver does when producers go (docs/channel.md, "End of stream").
+enum class ReceiveMode {
+  // A pipeline reads one stream: the producers attached when it attached (or, if none was, the
+  // next one to attach) and those that join while one of them is still attached. When the last
+  // of them has left or died, recv delivers what they sent, then reports the end (EPIPE: all
+  // left; ECONNRESET: one died), and keeps reporting it. A producer that attaches after that
+  // starts a new stream, which this receiver never reads, even if it had not noticed the end yet.
+  kStream,
+  // A collector (like `tail -F`): receives across producers, forever. Each producer's end is
+  // reported once, by one recv/peek call that fails with EPIPE ("producer N ended") or
+  // ECONNRESET ("producer N died"); the Receiver then goes on.
+  kFollow,
+};
+
 // A relative timeout for blocking calls. kForever waits until the operation completes or the
 // peer is gone.
 using Timeout = std::chrono::nanoseconds;

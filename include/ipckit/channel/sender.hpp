@@ -8,6 +8,9 @@
 //
 // Thread safety: one thread at a time per Sender; take one Sender per thread (kMulti) instead.
 // Move-only; moving is noexcept.
+//
+// fork(): an inherited Sender (or Reservation) fails with EBUSY in the child and its destructor
+// only unmaps: the parent remains the producer (see channel.hpp).
 #pragma once
 
 #include <chrono>
@@ -38,8 +41,9 @@ class Reservation {
   // The writable space: exactly the size asked of Sender::reserve.
   [[nodiscard]] std::span<std::byte> data() const noexcept { return data_; }
   // Publishes the first `size` bytes as one message. REQUIRES: size <= data().size().
-  // Returns EINVAL (and publishes nothing) when size is larger. kMulti: waits for earlier claims
-  // up to the timeout given to reserve(); errors as Sender::send.
+  // Returns EINVAL (and publishes nothing) when size is larger, EBUSY in a fork() child (the
+  // reservation stays the parent's). kMulti: waits for earlier claims up to the timeout given to
+  // reserve(); errors as Sender::send.
   [[nodiscard]] Result<void> commit(std::size_t size);
 
   Reservation(Reservation&&) noexcept;
@@ -59,7 +63,8 @@ class Sender {
   // for the producers that claimed space before it to publish).
   // Errors: EMSGSIZE (larger than max_message; nothing sent), ETIMEDOUT (nothing sent), EPIPE
   // (the ring is full and every consumer that was attached has died or left), EBADMSG (shared
-  // state corrupted), EPROTO (the segment's file shrank: every later call fails too).
+  // state corrupted), EPROTO (the segment's file shrank: every later call fails too), EBUSY (this
+  // Sender was inherited across fork(); nothing sent).
   [[nodiscard]] Result<void> send(std::span<const std::byte> message, Timeout timeout = kForever);
   [[nodiscard]] Result<void> send(std::string_view message, Timeout timeout = kForever);
 
@@ -83,12 +88,19 @@ class Sender {
  private:
   friend class Channel;
   friend class Reservation;
-  Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy);
+  Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
+         bool maybe_break);
   // The space for a record of `size` bytes, or nullopt when !wait and there is none now.
+  // `for_break`: the space of a break record, which max_message does not limit.
   Result<std::optional<std::span<std::byte>>> begin_write(std::size_t size, Timeout timeout,
-                                                          bool wait);
-  // Publishes the open reservation, waiting for earlier claims (kMulti) until `deadline`.
-  Result<void> finish_write(std::size_t size, std::chrono::steady_clock::time_point deadline);
+                                                          bool wait, bool for_break = false);
+  // Publishes the open reservation (a padding record when `padding`), waiting for earlier claims
+  // (kMulti) until `deadline`.
+  Result<void> finish_write(std::size_t size, std::chrono::steady_clock::time_point deadline,
+                            bool padding = false);
+  // Writes the break record this Sender may owe (src/channel/streams.hpp) before its first
+  // message. Returns false when !wait and there is no room.
+  Result<bool> write_break(Timeout timeout, bool wait);
   void abandon_write();  // never waits
   // kMulti: waits until the claim we gave up is published (0, ETIMEDOUT or EBADMSG).
   int settle_given_up(std::chrono::steady_clock::time_point deadline);
@@ -113,6 +125,7 @@ class Sender {
   Timeout reserve_timeout_ = kForever;  // how long commit() may wait for earlier claims
   // try_send's wait for earlier claims (kMulti), which are normally being copied: not a timeout.
   static constexpr Timeout kTryGrace = std::chrono::milliseconds(100);
+  bool maybe_break_ = false;  // a break record may be owed before the first message
 };
 
 }  // namespace ipckit::channel

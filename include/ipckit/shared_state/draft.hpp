@@ -11,6 +11,9 @@
 //
 // Thread safety: one thread at a time, and not at the same time as its writer's begin()/update().
 // Move-only; moving is noexcept.
+//
+// fork(): a Draft inherited by a child cannot be committed there (EBUSY); destroying it abandons
+// nothing of the parent's (see writer.hpp).
 #pragma once
 
 #include <cstddef>

@@ -15,8 +15,14 @@
 //
 // Thread safety: a SharedStateReader may be used from several threads at once (snapshot() takes
 // a process-local mutex; wait_newer() and version() take none). Move-only; moving is noexcept; a
-// moved-from handle may only be destroyed or assigned to. Do not use a reader inherited across
-// fork(): open a new one in the child.
+// moved-from handle may only be destroyed or assigned to.
+//
+// fork(): the reader slot and its pins stay with the process that opened the reader. In a
+// child, an inherited reader's snapshot() and read() fail with EBUSY, and destroying it or its
+// Snapshots (returning from main, exit() with a static handle) only unmaps: the parent's pins
+// hold. Open a new reader in the child. snapshot() checks a counter that pthread_atfork bumps in
+// every child (one load, no system call); destructors also compare getpid(). version(),
+// wait_newer() and the accessors only read, and work anywhere.
 #pragma once
 
 #include <cstddef>
@@ -43,7 +49,8 @@ class SharedStateReader {
 
   // Pins the published version and returns it. Never waits for the writer: it retries only if a
   // new version is published in the few nanoseconds between reading and pinning.
-  // Errors: EPROTO (the object's published word is corrupted).
+  // Errors: EPROTO (the object's published word is corrupted), EBUSY (this reader was inherited
+  // across fork()).
   [[nodiscard]] Result<Snapshot> snapshot();
 
   // snapshot(), then fn(table, version), then unpin. `fn` must not keep the span.

@@ -12,6 +12,10 @@
 //
 // Thread safety: a Snapshot may be read from any number of threads, and destroyed on any thread
 // (not concurrently with its own use). Move-only; moving is noexcept.
+//
+// fork(): the pin belongs to the parent. A child's copy unpins nothing when destroyed, and its
+// table() stays intact only as long as the parent holds the Snapshot: take a new one in the
+// child (from a reader opened there).
 #pragma once
 
 #include <cstddef>

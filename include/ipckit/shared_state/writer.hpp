@@ -16,8 +16,13 @@
 // Lifetime: the object (/dev/shm/NAME) outlives every process until SharedState::unlink.
 //
 // Thread safety: one thread at a time. Move-only; moving is noexcept; a moved-from handle may only
-// be destroyed or assigned to. Do not use a writer inherited across fork(): open a new one in the
-// child (begin/commit report EBUSY otherwise).
+// be destroyed or assigned to.
+//
+// fork(): the writer role stays with the process that took it. In a child, an inherited writer
+// (or Draft) fails begin, update and commit with EBUSY, and destroying it (returning from main,
+// exit() with a static handle) only unmaps: the parent keeps the role. Open a new writer in the
+// child if it is to write. begin/commit compare the role's owner with the caller (cached
+// identity, reset by pthread_atfork); the destructor also compares getpid().
 #pragma once
 
 #include <cstddef>
