@@ -189,10 +189,12 @@ int usage_error(std::string_view command, std::string_view what) {
 }
 
 int dgram_policy_usage(std::string_view prefix) {
-  return usage_error(prefix, fmt::format(
-      "{}: --allow-uid, --allow-gid and --allow-any need a stream or seqpacket socket: a "
-      "datagram socket has no peer credentials to check",
-      prefix));
+  return usage_error(
+      prefix,
+      fmt::format(
+          "{}: --allow-uid, --allow-gid and --allow-any need a stream or seqpacket socket: a "
+          "datagram socket has no peer credentials to check",
+          prefix));
 }
 
 CLI::Validator mode_validator() {

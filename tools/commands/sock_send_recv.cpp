@@ -105,7 +105,8 @@ int run_send(const SendOptions& o) {
   if (!address) return report(kSend, address.error());
   const SocketType type = type_value(o.type);
   if (o.lines && type == SocketType::kStream) {
-    return usage_error(kSend, "sock send: --lines needs a message socket (--type dgram or seqpacket)");
+    return usage_error(kSend,
+                       "sock send: --lines needs a message socket (--type dgram or seqpacket)");
   }
   if (type == SocketType::kDatagram && policy_given(o.policy)) return dgram_policy_usage(kSend);
   auto socket = UnixSocket::create(type);
