@@ -104,4 +104,16 @@ out=$(unshare --ipc sh -c "\"$IPCKIT\" ipcmk -Q >/dev/null && \"$IPCKIT\" ipcmk 
   \"$IPCKIT\" ls --key \$key --raw -o TYPE,MSGS")
 [ "$out" = "$(printf 'TYPE MSGS\nsysv-msg 0')" ] || fail "--key filter: $out"
 
+# A name with a newline in it (anyone may make one in /dev/shm) stays on its row, escaped as
+# util-linux does; rm's error about such a name stays on one line.
+nl_name=$'nl-'"$prefix"$'\nx'
+: >"/dev/shm/$nl_name"
+table=$("$IPCKIT" ls --type posix-shm --name "/nl-$prefix*" -o NAME)
+rm -f "/dev/shm/$nl_name"
+[ "$table" = "$(printf 'NAME\n/nl-%s\\x0ax' "$prefix")" ] || fail "newline in a name: $table"
+set +e
+"$IPCKIT" rm "posix-shm:/$nl_name" 2>"$work/err"
+set -e
+[ "$(wc -l <"$work/err")" = 1 ] || fail "rm of a name with a newline: $(cat "$work/err")"
+
 echo "ls_cli: ok"

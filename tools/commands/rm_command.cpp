@@ -11,6 +11,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "cli/usage.hpp"
+#include "cli/values.hpp"
 #include "ls/ls_model.hpp"
 #include "ls/rm_target.hpp"
 
@@ -41,7 +42,7 @@ int run_rm(const RmOptions& o) {
   for (const auto& t : targets) {
     auto r = remove(t);
     if (r) continue;
-    warn("rm: {}", r.error().message());
+    warn("rm: {}", escape_controls(r.error().message()));
     if (code == kExitOk) code = r.error().code() == ENOSYS ? kExitUnsupported : kExitFailure;
   }
   return code;

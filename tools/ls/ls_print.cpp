@@ -38,12 +38,13 @@ std::string cell_text(const Cell& cell) {
                     cell);
 }
 
-// Raw mode: whitespace, backslashes and control characters as \xHH, as util-linux does.
-std::string raw_escape(const std::string& text) {
+// Control characters and backslashes as \xHH, and in raw mode (`spaces`) whitespace too, as
+// util-linux does: a name with a newline in it (anyone may make one) stays on its row.
+std::string escape_cell(const std::string& text, bool spaces) {
   std::string out;
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if (std::isspace(c) != 0 || c == '\\' || std::iscntrl(c) != 0) {
+    if ((spaces && std::isspace(c) != 0) || c == '\\' || std::iscntrl(c) != 0) {
       out += fmt::format("\\x{:02x}", c);
     } else {
       out += static_cast<char>(c);
@@ -114,7 +115,7 @@ void print(const std::vector<const inspect::IpcObject*>& objects,
     row.reserve(cols.size());
     for (const auto* c : cols) {
       std::string t = cell_text(c->get(*o));
-      row.push_back(mode == Mode::kRaw ? raw_escape(t) : std::move(t));
+      row.push_back(escape_cell(t, mode == Mode::kRaw));
     }
     rows.push_back(std::move(row));
   }

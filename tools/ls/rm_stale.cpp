@@ -7,6 +7,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/values.hpp"
 #include "ipckit/inspect/stale_signs.hpp"
 #include "ipckit/inspect/sysv_objects.hpp"
 #include "ipckit/posix/mqueue.hpp"
@@ -219,14 +220,16 @@ int run_stale(const Filter& filter, bool yes) {
     if (!filter.matches(o)) continue;
     const Verdict v = judge(o, msgs, signs);
     const RmTarget t = target_of(o);
+    // Names are anyone's to choose: a control character in one must not break the line.
+    const std::string name = escape_controls(t.text);
     const std::string what =
-        o.key && *o.key != 0 ? fmt::format("{} (key {})", t.text, format_key(*o.key)) : t.text;
+        o.key && *o.key != 0 ? fmt::format("{} (key {})", name, format_key(*o.key)) : name;
     if (v.reason == nullptr) {
       if (!v.note.empty()) warn("rm: {}: {}", what, v.note);
       continue;
     }
     if (!yes) {
-      fmt::print("{}: {}\n", what, v.reason);
+      out("{}: {}\n", what, v.reason);
       continue;
     }
     auto unattached = still_unattached(o);
@@ -239,14 +242,14 @@ int run_stale(const Filter& filter, bool yes) {
       r = remove(t);
     }
     if (r) {
-      fmt::print("removed {}: {}\n", what, v.reason);
+      out("removed {}: {}\n", what, v.reason);
     } else if (permission_error(r.error().code())) {
       // What the dry run listed and we may not remove is said, never skipped silently.
       warn("rm: {}: not removed: permission denied", what);
       code = kExitFailure;
     } else if (r.error().code() != ENOENT && r.error().code() != EINVAL &&
                r.error().code() != EIDRM) {  // gone meanwhile: nothing to do
-      warn("rm: {}", r.error().message());
+      warn("rm: {}", escape_controls(r.error().message()));
       code = kExitFailure;
     }
   }
