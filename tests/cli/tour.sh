@@ -63,16 +63,16 @@ table="      object          mode  who    read-only  read-write  remove
       System V shm    0640  other  EACCES     EACCES      EPERM
       System V shm    0644  group  ok         EACCES      EPERM
       System V shm    0644  other  ok         EACCES      EPERM
-      POSIX shm       0600  group  EACCES     EACCES      EACCES
-      POSIX shm       0600  other  EACCES     EACCES      EACCES
-      POSIX shm       0640  group  ok         EACCES      EACCES
-      POSIX shm       0640  other  EACCES     EACCES      EACCES
-      POSIX shm       0644  group  ok         EACCES      EACCES
-      POSIX shm       0644  other  ok         EACCES      EACCES"
+      channel         0600  group  EACCES     EACCES      EACCES
+      channel         0600  other  EACCES     EACCES      EACCES
+      channel         0640  group  ok         EACCES      EACCES
+      channel         0640  other  EACCES     EACCES      EACCES
+      channel         0644  group  ok         EACCES      EACCES
+      channel         0644  other  ok         EACCES      EACCES"
 got=$(grep -A12 -xF "      object          mode  who    read-only  read-write  remove" "$out" || true)
 [ "$got" = "$table" ] || fail "the permission table is not as documented; got:
 $got"
-expect "[ok] root removed all six (IPC_RMID, shm_unlink)"
+expect "[ok] root removed all six (IPC_RMID, Channel::unlink)"
 expect "Tour complete: every step behaved as described; nothing was left behind."
 if grep -q '\[FAILED\]' "$out"; then
   grep -v '^@@' "$out" >&2

@@ -1,12 +1,11 @@
 // Tour step 190: the article's closing experiment ("Brave souls can now play with permissions"):
-// a System V segment and a POSIX shared memory object made 0600, 0640 and 0644, tried by other
-// users.
+// a System V segment and a channel made 0600, 0640 and 0644, tried by other users.
 //
 // As root, two forked children drop to uid 65534 (one in the objects' group, one not) and try to
 // attach each object read-only and read-write and to remove it; the tour prints what each call
-// returned and checks it against the rules (owner, group, other bits; IPC_RMID and shm_unlink
-// need the owner). Without root it cannot switch uid: it shows the owner's side and says so.
-// Every object is private to this run (IPC_PRIVATE, names with the run's pid) and removed by a
+// returned and checks it against the rules (owner, group, other bits; IPC_RMID and unlinking a
+// channel need the owner). Without root it cannot switch uid: it shows the owner's side and says
+// so. Every object is private to this run (IPC_PRIVATE, names with the run's pid) and removed by a
 // scope guard on every return path; the children are reaped by their Child guards.
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -23,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ipckit/posix/shm.hpp"
+#include "ipckit/channel/channel.hpp"
 #include "ipckit/sysv/key.hpp"
 #include "ipckit/sysv/shared_memory.hpp"
 #include "tour/support.hpp"
@@ -36,7 +35,7 @@ constexpr uid_t kNobody = 65534;
 constexpr std::size_t kSize = 4096;
 constexpr std::array<mode_t, 3> kModes = {0600, 0640, 0644};
 
-enum class Kind { kSysv, kPosix };
+enum class Kind { kSysv, kChannel };
 
 // One object of the experiment. A child forked after creation inherits `sysv` (a segment id,
 // usable with no permission check until a call needs one) and `name`.
@@ -44,7 +43,7 @@ struct Object {
   Kind kind;
   mode_t mode;
   std::optional<sysv::SharedMemory> sysv;
-  std::string name;  // the POSIX object's name
+  std::string name;  // the channel's name
 };
 
 // What the three calls returned: "ok" or the errno's name ("EACCES").
@@ -75,11 +74,10 @@ Outcome try_object(const Object& o, bool remove) {
     out.read_write = outcome_of(as_void(o.sysv->attach(sysv::Access::kReadWrite)));
     if (remove) out.remove = outcome_of(o.sysv->remove());
   } else {
-    auto ro = posix::SharedMemoryObject::open(o.name, posix::ShmAccess::kReadOnly);
-    out.read_only = outcome_of(ro ? as_void(ro->map(posix::ShmAccess::kReadOnly)) : as_void(ro));
-    auto rw = posix::SharedMemoryObject::open(o.name, posix::ShmAccess::kReadWrite);
-    out.read_write = outcome_of(rw ? as_void(rw->map(posix::ShmAccess::kReadWrite)) : as_void(rw));
-    if (remove) out.remove = outcome_of(posix::SharedMemoryObject::unlink(o.name));
+    // Inspecting reads the header through a read-only descriptor; opening maps it read-write.
+    out.read_only = outcome_of(as_void(channel::Channel::inspect(o.name)));
+    out.read_write = outcome_of(as_void(channel::Channel::open(o.name)));
+    if (remove) out.remove = outcome_of(channel::Channel::unlink(o.name));
   }
   return out;
 }
@@ -117,7 +115,7 @@ Outcome predicted(const Object& o, Who who) {
 
 std::string row(const Object& o, Who who, const Outcome& r) {
   return fmt::format("{:<15} {:04o}  {:<6} {:<10} {:<11} {}",
-                     o.kind == Kind::kSysv ? "System V shm" : "POSIX shm", o.mode, who_label(who),
+                     o.kind == Kind::kSysv ? "System V shm" : "channel", o.mode, who_label(who),
                      r.read_only, r.read_write, r.remove);
 }
 
@@ -158,10 +156,9 @@ bool permissions_step(Tour& t) {
   t.say(
       "The article ends its shared memory section with \"Brave souls can now play with "
       "permissions and see how they affect the behaviour\". Here they are played with. A System "
-      "V segment and a POSIX shared memory object are made with modes 0600, 0640 and 0644. "
-      "(ipckit's channel is a POSIX shared memory object underneath, /dev/shm/NAME, so the same "
-      "rules decide who may open one; it has no read-only open, so the POSIX object stands in "
-      "for it.) The kernel checks ONE class of bits: the owner's if the caller's uid is the "
+      "V segment and an ipckit channel (a POSIX shared memory object underneath, /dev/shm/NAME) "
+      "are made with modes 0600, 0640 and 0644. The kernel checks ONE class of bits: the owner's "
+      "if the caller's uid is the "
       "owner's, else the group's if one of its groups matches, else the other's. Read-only "
       "needs r, read-write needs rw. Removing (IPC_RMID, or unlinking from the sticky /dev/shm) "
       "needs the owner or creator, whatever the mode.");
@@ -172,7 +169,7 @@ bool permissions_step(Tour& t) {
       if (o.kind == Kind::kSysv)
         (void)o.sysv->remove();
       else
-        (void)posix::SharedMemoryObject::unlink(o.name);
+        (void)channel::Channel::unlink(o.name);
     }
   });
   for (mode_t mode : kModes) {
@@ -181,15 +178,15 @@ bool permissions_step(Tour& t) {
     objects.push_back({Kind::kSysv, mode, *seg, {}});
   }
   for (mode_t mode : kModes) {
-    const std::string name = "/" + t.unique_name(fmt::format("perm-{:o}", mode));
-    auto shm = posix::SharedMemoryObject::create(name, kSize, mode);
-    if (!shm) return failed(t, "create a POSIX object", shm.error());
-    objects.push_back({Kind::kPosix, mode, std::nullopt, name});
+    const std::string name = t.unique_name(fmt::format("perm-{:o}", mode));
+    auto chan = channel::Channel::create(name, {.capacity = kSize, .mode = mode});
+    if (!chan) return failed(t, "create a channel", chan.error());
+    objects.push_back({Kind::kChannel, mode, std::nullopt, name});
   }
   t.show(
-      "shmget(IPC_PRIVATE, {}, IPC_CREAT | MODE); shm_open(NAME, O_CREAT | O_EXCL | O_RDWR, "
-      "MODE)   # MODE: 0600, 0640, 0644; owner uid {}, group gid {}",
-      kSize, ::geteuid(), ::getegid());
+      "shmget(IPC_PRIVATE, {}, IPC_CREAT | MODE); Channel::create(NAME, {{.capacity = {}, .mode "
+      "= MODE}})   # MODE: 0600, 0640, 0644; owner uid {}, group gid {}",
+      kSize, kSize, ::geteuid(), ::getegid());
 
   bool ok = true;
   const bool root = ::geteuid() == 0;
@@ -211,8 +208,9 @@ bool permissions_step(Tour& t) {
 
   t.say(
       "Two children drop to uid 65534 (nobody) and try each object: shmat(SHM_RDONLY), "
-      "shmat(0) and shmctl(IPC_RMID) on the segments; shm_open(O_RDONLY) + mmap, "
-      "shm_open(O_RDWR) + mmap and shm_unlink on the POSIX objects. \"group\" runs with our "
+      "shmat(0) and shmctl(IPC_RMID) on the segments; Channel::inspect (shm_open(O_RDONLY) and "
+      "pread of the header), Channel::open (shm_open(O_RDWR) + mmap) and Channel::unlink "
+      "(shm_unlink) on the channels. \"group\" runs with our "
       "group (gid {0}), the objects' group; \"other\" with gid 65534. Neither is the owner "
       "(uid {1}), so neither may remove anything.",
       ::getegid(), ::geteuid());
@@ -258,14 +256,13 @@ bool permissions_step(Tour& t) {
   left.swap(objects);  // the guard has nothing left to do once these succeed
   bool removed = true;
   for (const Object& o : left) {
-    Result<void> r =
-        o.kind == Kind::kSysv ? o.sysv->remove() : posix::SharedMemoryObject::unlink(o.name);
+    Result<void> r = o.kind == Kind::kSysv ? o.sysv->remove() : channel::Channel::unlink(o.name);
     if (!r) {
       removed = false;
       objects.push_back(o);
     }
   }
-  ok = t.check(removed, "root removed all six (IPC_RMID, shm_unlink)") && ok;
+  ok = t.check(removed, "root removed all six (IPC_RMID, Channel::unlink)") && ok;
   return ok;
 }
 
