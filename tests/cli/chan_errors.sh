@@ -29,20 +29,8 @@ trap cleanup EXIT
 # shellcheck source=tests/cli/ipc_cli/expect.sh
 . "$(dirname "$0")/ipc_cli/expect.sh"
 
-wait_for() {  # wait_for CHANNEL ROLE: until a live participant with ROLE is attached (30 s max)
-  local _
-  for _ in $(seq 300); do
-    if timeout 10 "$IPCKIT" chan stat --json "$1" | python3 -c '
-import json, sys
-doc = json.load(sys.stdin)
-sys.exit(0 if any(p["role"] == sys.argv[1] and p["alive"] for p in doc["participants"]) else 1)
-' "$2"; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  fail "$1: no $2 attached within 30 s"
-}
+# shellcheck source=tests/cli/ipc_cli/waits.sh
+. "$(dirname "$0")/ipc_cli/waits.sh"
 
 exists() { [ -e "/dev/shm/$1" ]; }
 

@@ -26,20 +26,8 @@ trap cleanup EXIT
 # shellcheck source=tests/cli/ipc_cli/expect.sh
 . "$(dirname "$0")/ipc_cli/expect.sh"
 
-wait_for() {  # wait_for CHANNEL ROLE: until a live participant with ROLE is attached (10 s max)
-  local _
-  for _ in $(seq 100); do
-    if timeout 10 "$IPCKIT" chan stat --json "$1" | python3 -c '
-import json, sys
-doc = json.load(sys.stdin)
-sys.exit(0 if any(p["role"] == sys.argv[1] and p["alive"] for p in doc["participants"]) else 1)
-' "$2"; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  fail "$1: no $2 attached within 10 s"
-}
+# shellcheck source=tests/cli/ipc_cli/waits.sh
+. "$(dirname "$0")/ipc_cli/waits.sh"
 
 # check_exit PID NAME CODE PATTERN: the background command PID exited with CODE (not a signal)
 # and printed one line on stderr ($work/NAME.err) matching PATTERN.

@@ -32,21 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for CHANNEL ROLE COUNT: until COUNT live participants of ROLE are attached (30 s at most).
-wait_for() {
-  local _
-  for _ in $(seq 300); do
-    if timeout 10 "$IPCKIT" chan stat --json "$1" | python3 -c '
-import json, sys
-doc = json.load(sys.stdin)
-alive = [p for p in doc["participants"] if p["role"] == sys.argv[1] and p["alive"]]
-sys.exit(0 if len(alive) >= int(sys.argv[2]) else 1)' "$2" "$3"; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  fail "$1: $3 $2(s) did not attach within 30 s"
-}
+# shellcheck source=tests/cli/ipc_cli/waits.sh
+. "$(dirname "$0")/ipc_cli/waits.sh"
 
 # wait_ok PID WHAT: waits for a background job and fails the test unless it exited 0.
 wait_ok() {

@@ -28,25 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bound() { awk -v n="$1" 'NR > 1 && $8 == n { found = 1 } END { exit !found }' /proc/net/unix; }
-wait_bound() {
-  local _
-  for _ in $(seq 200); do
-    bound "$1" && return 0
-    sleep 0.05
-  done
-  fail "nothing bound to $1 within 10 s"
-}
-finish() {  # finish PID: waits (10 s max, then kills); sets $rc to its exit status
-  local _
-  for _ in $(seq 200); do
-    kill -0 "$1" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -0 "$1" 2>/dev/null && { kill -9 "$1" 2>/dev/null || true; }
-  rc=0
-  wait "$1" || rc=$?
-}
+# shellcheck source=tests/cli/ipc_cli/waits.sh
+. "$(dirname "$0")/ipc_cli/waits.sh"
 
 # run_demo LISTED SERVER_ARGS -- CLIENT_ARGS: 7 numbers from the client to the server, where
 # LISTED is the name /proc/net/unix shows for the server's socket.

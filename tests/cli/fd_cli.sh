@@ -23,25 +23,8 @@ trap cleanup EXIT
 # shellcheck source=tests/cli/ipc_cli/cannot_run_here.sh
 . "$(dirname "$0")/ipc_cli/cannot_run_here.sh"
 
-bound() { awk -v n="$1" 'NR > 1 && $8 == n { found = 1 } END { exit !found }' /proc/net/unix; }
-wait_bound() {
-  local _
-  for _ in $(seq 200); do
-    bound "$1" && return 0
-    sleep 0.05
-  done
-  fail "nothing bound to $1 within 10 s"
-}
-finish() {  # finish PID: waits (10 s max, then kills); sets $rc to its exit status
-  local _
-  for _ in $(seq 200); do
-    kill -0 "$1" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -0 "$1" 2>/dev/null && { kill -9 "$1" 2>/dev/null || true; }
-  rc=0
-  wait "$1" || rc=$?
-}
+# shellcheck source=tests/cli/ipc_cli/waits.sh
+. "$(dirname "$0")/ipc_cli/waits.sh"
 same() {  # same FILE TEXT WHAT
   [ "$(cat "$1")" = "$2" ] || fail "$3: got '$(cat "$1")', expected '$2'"
 }

@@ -26,27 +26,8 @@ trap cleanup EXIT
 # shellcheck source=tests/cli/ipc_cli/cannot_run_here.sh
 . "$(dirname "$0")/ipc_cli/cannot_run_here.sh"
 
-# bound NAME: whether a socket named NAME (a path, or @name) is in /proc/net/unix.
-bound() { awk -v n="$1" 'NR > 1 && $8 == n { found = 1 } END { exit !found }' /proc/net/unix; }
-wait_bound() {  # wait_bound NAME: until a socket is bound to NAME (10 s max)
-  local _
-  for _ in $(seq 200); do
-    bound "$1" && return 0
-    sleep 0.05
-  done
-  fail "nothing bound to $1 within 10 s"
-}
-# finish PID: waits (10 s max, then kills) for a background process; sets $rc to its status.
-finish() {
-  local _
-  for _ in $(seq 200); do
-    kill -0 "$1" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -0 "$1" 2>/dev/null && { kill -9 "$1" 2>/dev/null || true; }
-  rc=0
-  wait "$1" || rc=$?
-}
+# shellcheck source=tests/cli/ipc_cli/waits.sh
+. "$(dirname "$0")/ipc_cli/waits.sh"
 # expect CODE LINE COMMAND...: COMMAND exits with CODE and prints exactly LINE on stderr.
 expect() {
   local code=$1 line=$2 got=0
