@@ -11,10 +11,11 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/drop_in.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/report.hpp"
 #include "cli/usage.hpp"
-#include "ipcs/drop_in.hpp"
 
 namespace {
 

@@ -26,23 +26,6 @@ void set_program_name(std::string_view argv0) {
   name_storage() = std::string(slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1));
 }
 
-int report(const Error& e) {
-  warn("{}", e.message());
-  switch (e.code()) {
-    case ETIMEDOUT:
-      return kExitTimeout;
-    case EPIPE:
-    case ECONNRESET:
-    case EOWNERDEAD:
-      return kExitPeerGone;
-    case ENOSYS:
-    case EOPNOTSUPP:
-      return kExitUnsupported;
-    default:
-      return kExitFailure;
-  }
-}
-
 namespace {
 // errno of the first failed write_text() to stdout, for finish_stdout()'s message.
 int& first_stdout_errno() {

@@ -33,9 +33,6 @@ void warn(fmt::format_string<Args...> f, Args&&... args) {
              fmt::format("{}: {}\n", program_name(), fmt::format(f, std::forward<Args>(args)...)));
 }
 
-// Prints the error and returns the exit code it maps to.
-int report(const Error& e);
-
 // SIGPIPE. The `ipckit` commands ignore it (a closed stdout or socket is EPIPE, a write error);
 // the util-linux drop-ins keep the disposition they inherited, as util-linux does (a default
 // SIGPIPE kills them quietly; an ignored one gives "write error" and exit 1).

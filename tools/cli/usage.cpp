@@ -163,15 +163,4 @@ std::string usage_message(const CLI::Error& e, const CLI::App& root) {
   return fmt::format("unknown command '{}'", escape_controls(rest.front()));
 }
 
-void print_try_help(std::string_view command) {
-  const std::string line = fmt::format("Try '{} --help' for more information.\n", command);
-  (void)std::fwrite(line.data(), 1, line.size(), stderr);
-}
-
-int usage_error(std::string_view command, std::string_view message) {
-  warn("{}", message);
-  print_try_help(command);
-  return kExitFailure;
-}
-
 }  // namespace ipckit::cli

@@ -23,10 +23,4 @@ namespace ipckit::cli {
 // expected a subcommand.
 [[nodiscard]] std::string usage_message(const CLI::Error& e, const CLI::App& root);
 
-// "Try 'COMMAND --help' for more information." on stderr; COMMAND as from command_path().
-void print_try_help(std::string_view command);
-
-// Prints "ipckit: MESSAGE" and the Try line for `command`. Returns kExitFailure.
-int usage_error(std::string_view command, std::string_view message);
-
 }  // namespace ipckit::cli

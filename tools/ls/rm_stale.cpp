@@ -7,6 +7,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/report.hpp"
 #include "cli/values.hpp"
 #include "ipckit/inspect/stale_signs.hpp"
 #include "ipckit/inspect/sysv_objects.hpp"

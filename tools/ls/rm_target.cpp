@@ -10,7 +10,7 @@
 
 #include <charconv>
 
-#include "commands/chan_common.hpp"
+#include "cli/channel_name.hpp"
 #include "ipckit/sysv/key.hpp"
 #include "ls/rm_target.hpp"
 
@@ -52,7 +52,7 @@ Result<RmTarget> parse_target(std::string_view text) {
       return bad("not an id");
     t.id = id;
   } else if (t.type == ObjectType::kChannel) {
-    auto target = chan::Target::parse(what);
+    auto target = ChannelTarget::parse(what);
     if (!target)
       return bad(target.error().detail().empty() ? "invalid channel name"
                                                  : target.error().detail());
@@ -108,7 +108,7 @@ Result<void> remove(const RmTarget& t) {
       if (::mq_unlink(t.name.c_str()) != 0) return fail_errno("mq_unlink", t.name);
       return {};
     case ObjectType::kChannel: {
-      auto target = chan::Target::parse(t.name);
+      auto target = ChannelTarget::parse(t.name);
       if (!target) return std::unexpected(target.error());
       auto r = target->unlink();
       if (!r && r.error().code() == EPROTO)

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Checks the include rules of docs/architecture.md, so the layers stay layers:
+#   - tools/cli/ (the CLI floor) includes only itself and the public library (ipckit/...);
+#   - a family folder tools/FAMILY/ includes only itself, tools/cli/ and ipckit/...;
+#   - tools/main.cpp includes only tools/cli/;
+#   - nothing in tools/ includes src/ (library internals) or another family;
+#   - include/ipckit/ (the public API) includes nothing from src/ or tools/.
+# Prints one line per violation and exits 1 if there is any.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+status=0
+violation() {
+  echo "check-layers: $1" >&2
+  status=1
+}
+
+# Quoted includes of one file: "path:line:target".
+quoted_includes() {
+  grep -Hn -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$1" |
+    sed -E 's/^([^:]*):([0-9]+):.*#[[:space:]]*include[[:space:]]*"([^"]*)".*/\1:\2:\3/'
+}
+
+while IFS= read -r -d '' file; do
+  rel=${file#tools/}
+  case "$rel" in
+    */*) family=${rel%%/*} ;;
+    *) family="" ;;  # main.cpp
+  esac
+  while IFS=: read -r path line target; do
+    [ -n "$target" ] || continue
+    case "$target" in
+      ipckit/*) continue ;;
+      cli/*) continue ;;
+    esac
+    top=${target%%/*}
+    if [ -z "$family" ]; then
+      violation "$path:$line: tools/main.cpp may include only cli/ and ipckit/, not \"$target\""
+    elif [ "$family" = cli ]; then
+      violation "$path:$line: the CLI floor includes a family: \"$target\""
+    elif [ "$top" != "$family" ]; then
+      violation "$path:$line: family '$family' includes another folder's header \"$target\""
+    fi
+  done < <(quoted_includes "$file")
+done < <(find tools -type f \( -name '*.cpp' -o -name '*.hpp' \) -print0)
+
+while IFS= read -r -d '' file; do
+  while IFS=: read -r path line target; do
+    [ -n "$target" ] || continue
+    case "$target" in
+      ipckit/*) ;;
+      *) violation "$path:$line: a public header includes a non-public header \"$target\"" ;;
+    esac
+  done < <(quoted_includes "$file")
+done < <(find include/ipckit -type f -name '*.hpp' -print0)
+
+[ "$status" -eq 0 ] && echo "check-layers: tools/ and include/ keep the layers of docs/architecture.md"
+exit "$status"

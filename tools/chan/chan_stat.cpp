@@ -1,0 +1,175 @@
+// `ipckit chan stat NAME [--json]`: a channel's header: geometry, modes, creator, positions and
+// fill level, participants, and whether anybody will use it again.
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "chan/chan_verbs.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/io.hpp"
+#include "cli/options.hpp"
+#include "cli/report.hpp"
+#include "cli/size.hpp"
+
+namespace ipckit::cli::chan {
+
+namespace {
+
+struct StatOptions {
+  std::string name;
+  bool json = false;
+};
+
+const char* role_of(const channel::ParticipantInfo& p) {
+  if (p.producer && p.consumer) return "producer+consumer";
+  if (p.producer) return "producer";
+  if (p.consumer) return "consumer";
+  return "handle";  // a Channel handle that has not taken a side
+}
+
+// The object's permission bits, which the channel header does not record: from /dev/shm/NAME or
+// the segment's IPC_STAT. std::nullopt if it vanished since it was inspected.
+std::optional<unsigned> permission_bits(const Target& target, const channel::ChannelInfo& info) {
+  if (const auto& key = target.key()) {
+    struct shmid_ds ds {};
+    const int id = ::shmget(key->value(), 0, 0);
+    if (id < 0 || ::shmctl(id, IPC_STAT, &ds) != 0) return std::nullopt;
+    return ds.shm_perm.mode & 0777u;
+  }
+  struct stat st {};
+  if (::stat(("/dev/shm/" + info.name).c_str(), &st) != 0) return std::nullopt;
+  return st.st_mode & 07777u;
+}
+
+std::string octal(std::optional<unsigned> bits) {
+  return bits ? fmt::format("{:04o}", *bits) : std::string("?");
+}
+
+double fill_percent(const channel::ChannelInfo& info) {
+  if (info.capacity == 0) return 0;
+  return 100.0 * static_cast<double>(info.used()) / static_cast<double>(info.capacity);
+}
+
+// strftime of the creation time: `utc` for JSON (RFC 3339), local time for people.
+std::string format_time(std::int64_t unix_ns, bool utc) {
+  const time_t seconds = static_cast<time_t>(unix_ns / 1'000'000'000);
+  struct tm parts {};
+  if (utc ? ::gmtime_r(&seconds, &parts) == nullptr : ::localtime_r(&seconds, &parts) == nullptr)
+    return "?";
+  char text[64];
+  const std::size_t n =
+      ::strftime(text, sizeof text, utc ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S %z", &parts);
+  return std::string(text, n);
+}
+
+bool is_corrupted(const channel::ChannelInfo& info, std::string_view field) {
+  return std::find(info.corrupted.begin(), info.corrupted.end(), field) != info.corrupted.end();
+}
+
+void print_json(const Target& target, const channel::ChannelInfo& info,
+                std::optional<unsigned> mode) {
+  nlohmann::ordered_json participants = nlohmann::ordered_json::array();
+  for (const auto& p : info.participants) {
+    participants.push_back({{"pid", p.pid}, {"role", role_of(p)}, {"alive", p.alive}});
+  }
+  const auto or_null = [&](std::string_view field, nlohmann::ordered_json value) {
+    return is_corrupted(info, field) ? nlohmann::ordered_json(nullptr) : value;
+  };
+  const nlohmann::ordered_json doc = {
+      {"name", target.text()},
+      {"kind", target.is_sysv() ? "sysv" : "posix"},
+      {"capacity", info.capacity},
+      {"max_message", info.max_message},
+      {"producers", info.producers == channel::Producers::kMulti ? "multi" : "single"},
+      {"consumers", info.consumers == channel::Consumers::kMulti ? "multi" : "single"},
+      {"mode", octal(mode)},
+      {"creator",
+       {{"pid", or_null("creator pid", info.creator_pid)},
+        {"uid", info.creator_uid},
+        {"alive", info.creator_alive}}},
+      {"created", or_null("creation time", format_time(info.created_unix_ns, true))},
+      {"created_unix_ns", or_null("creation time", info.created_unix_ns)},
+      {"head", or_null("positions", info.head)},
+      {"tail", or_null("positions", info.tail)},
+      {"used", or_null("positions", info.used())},
+      {"fill_percent", or_null("positions", fill_percent(info))},
+      {"stale", info.stale()},
+      {"participants", participants},
+      {"corrupted", info.corrupted},
+  };
+  fmt::print("{}\n", doc.dump(2));
+}
+
+void print_text(const Target& target, const channel::ChannelInfo& info,
+                std::optional<unsigned> mode) {
+  auto row = [](std::string_view label, const std::string& value) {
+    fmt::print("{:<14}{}\n", fmt::format("{}:", label), value);
+  };
+  row("name", target.is_sysv() ? fmt::format("{} (System V segment, {})", target.text(), info.name)
+                               : fmt::format("{} (/dev/shm/{})", target.text(), info.name));
+  row("capacity", fmt::format("{} ({})", info.capacity, format_size(info.capacity)));
+  row("max message", fmt::format("{} ({})", info.max_message, format_size(info.max_message)));
+  row("producers", info.producers == channel::Producers::kMulti ? "multi" : "single");
+  row("consumers", info.consumers == channel::Consumers::kMulti ? "multi" : "single");
+  row("mode", octal(mode));
+  // A field the header cannot truly hold says "corrupted", never its meaningless value.
+  const auto checked = [&](std::string_view field, std::string value) {
+    return is_corrupted(info, field) ? std::string("corrupted") : value;
+  };
+  row("creator", is_corrupted(info, "creator pid")
+                     ? fmt::format("corrupted (uid {})", info.creator_uid)
+                     : fmt::format("pid {}, uid {} ({})", info.creator_pid, info.creator_uid,
+                                   info.creator_alive ? "alive" : "exited"));
+  row("created", checked("creation time", format_time(info.created_unix_ns, false)));
+  row("head", checked("positions", std::to_string(info.head)));
+  row("tail", checked("positions", std::to_string(info.tail)));
+  row("used", checked("positions",
+                      fmt::format("{} bytes ({:.1f}% full)", info.used(), fill_percent(info))));
+  row("stale", info.stale() ? "yes (creator exited, nobody attached)" : "no");
+  if (!info.corrupted.empty())
+    row("corrupted", fmt::format("yes: {}", fmt::join(info.corrupted, ", ")));
+  if (info.participants.empty()) {
+    row("participants", "none");
+    return;
+  }
+  row("participants", std::to_string(info.participants.size()));
+  fmt::print("  {:>8}  {:<17}  {}\n", "PID", "ROLE", "ALIVE");
+  for (const auto& p : info.participants)
+    fmt::print("  {:>8}  {:<17}  {}\n", p.pid, role_of(p), p.alive ? "yes" : "no");
+}
+
+int run_stat(const StatOptions& o) {
+  auto target = Target::parse(o.name);
+  if (!target) return report("chan stat", target.error());
+  auto info = target->inspect();
+  if (!info) return report("chan stat", info.error());
+  const auto mode = permission_bits(*target, *info);
+  if (o.json) {
+    print_json(*target, *info, mode);
+  } else {
+    print_text(*target, *info, mode);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Verb add_stat(CLI::App& chan) {
+  auto o = std::make_shared<StatOptions>();
+  auto* app = chan.add_subcommand("stat", "Show a channel's settings, fill level and participants");
+  app->add_option("NAME", o->name, "Channel name, or sysv:KEY")
+      ->required()
+      ->check(channel_name_validator());
+  app->add_flag("--json", o->json, "Print one JSON object");
+  return {app, [o] { return run_stat(*o); }};
+}
+
+}  // namespace ipckit::cli::chan

@@ -1,0 +1,68 @@
+#include "cli/channel_name.hpp"
+
+#include <fmt/core.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "cli/values.hpp"
+
+namespace ipckit::cli {
+
+namespace {
+constexpr std::string_view kSysvPrefix = "sysv:";
+}  // namespace
+
+Result<ChannelTarget> ChannelTarget::parse(std::string_view text) {
+  if (!text.starts_with(kSysvPrefix)) {
+    // Channel::create's REQUIRES, checked here too so that `chan rm good bad/name` removes
+    // nothing: 1 to 200 characters, no '/' after an optional leading one.
+    std::string_view bare = text.starts_with('/') ? text.substr(1) : text;
+    if (bare.empty() || bare.size() > 200 || bare.find('/') != std::string_view::npos ||
+        bare == "." || bare == "..") {
+      return fail(EINVAL, "channel name", fmt::format("'{}'", text),
+                  "must be 1 to 200 characters with no '/' after an optional leading one");
+    }
+    if (auto problem = control_character_problem(text))
+      return fail(EINVAL, "channel name", fmt::format("'{}'", escape_controls(text)), *problem);
+    return ChannelTarget(std::string(text), std::nullopt);
+  }
+  auto key = sysv::Key::parse(text.substr(kSysvPrefix.size()));
+  if (!key) {
+    return fail(EINVAL, "channel name", fmt::format("'{}'", text),
+                "expected sysv:KEY with KEY in decimal, 0x-hex or 0-octal");
+  }
+  if (key->is_private()) {
+    return fail(EINVAL, "channel name", fmt::format("'{}'", text),
+                "IPC_PRIVATE (0) cannot name a channel others can open");
+  }
+  return ChannelTarget(std::string(text), *key);
+}
+
+Result<Channel> ChannelTarget::create(const channel::ChannelOptions& options) const {
+  return key_ ? Channel::create(*key_, options) : Channel::create(text_, options);
+}
+
+Result<Channel> ChannelTarget::open() const {
+  return key_ ? Channel::open(*key_) : Channel::open(text_);
+}
+
+Result<void> ChannelTarget::unlink() const {
+  return key_ ? Channel::unlink(*key_) : Channel::unlink(text_);
+}
+
+Result<channel::ChannelInfo> ChannelTarget::inspect() const {
+  return key_ ? Channel::inspect(*key_) : Channel::inspect(text_);
+}
+
+CLI::Validator channel_name_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        auto target = ChannelTarget::parse(text);
+        if (target) return {};
+        return fmt::format("invalid channel name '{}': {}", text, target.error().detail());
+      },
+      "NAME", "channel name");
+}
+
+}  // namespace ipckit::cli

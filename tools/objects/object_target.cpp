@@ -1,0 +1,86 @@
+#include "objects/object_target.hpp"
+
+#include <fmt/core.h>
+#include <time.h>
+
+#include <cerrno>
+#include <charconv>
+#include <limits>
+#include <utility>
+
+#include "cli/exit_codes.hpp"
+#include "cli/output.hpp"
+#include "cli/size.hpp"
+#include "cli/values.hpp"
+
+namespace ipckit::cli::ipc {
+
+namespace {
+
+constexpr std::string_view kSysvPrefix = "sysv:";
+constexpr std::string_view kIdPrefix = "id:";
+
+Result<Target> invalid(std::string why) {
+  return fail(EINVAL, "", "", std::move(why));
+}
+
+}  // namespace
+
+Result<Target> Target::parse(std::string_view text, const NameRules& rules) {
+  if (text.starts_with(kSysvPrefix)) {
+    if (!rules.sysv) return invalid(std::string(rules.sysv_refusal));
+    std::string_view rest = text.substr(kSysvPrefix.size());
+    if (rest.starts_with(kIdPrefix)) {
+      if (!rules.sysv_id) return invalid("an id names an existing object; create takes sysv:KEY");
+      rest.remove_prefix(kIdPrefix.size());
+      int id = -1;
+      const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), id);
+      if (rest.empty() || ec != std::errc() || end != rest.data() + rest.size() || id < 0)
+        return invalid("expected sysv:id:ID with ID a decimal number, as ipcs prints it");
+      return Target(Kind::kSysvId, std::string(text), sysv::Key(0), id);
+    }
+    auto key = sysv::Key::parse(rest);
+    if (!key) return invalid("expected sysv:KEY with KEY in decimal, 0x-hex or 0-octal");
+    if (key->is_private())
+      return invalid("IPC_PRIVATE (0) names no object another command could find again");
+    return Target(Kind::kSysvKey, std::string(text), *key, -1);
+  }
+  std::string_view base = text.starts_with('/') ? text.substr(1) : text;
+  if (base.empty()) return invalid("empty");
+  if (base.find('/') != std::string_view::npos)
+    return invalid("'/' is allowed only as the first character");
+  if (base.find('\0') != std::string_view::npos) return invalid("contains a NUL byte");
+  if (auto problem = control_character_problem(base)) return invalid(*problem);
+  if (base == "." || base == "..") return invalid("'.' and '..' are reserved");
+  if (base.size() > rules.max_length) {
+    return invalid(
+        fmt::format("{} bytes after the '/', at most {}", base.size(), rules.max_length));
+  }
+  if (rules.reserve_sem_prefix && base.starts_with("sem.")) {
+    return invalid(fmt::format("/dev/shm/{} is where glibc keeps the POSIX semaphore '{}'", base,
+                               base.substr(4)));
+  }
+  return Target(Kind::kPosix, std::string(text), sysv::Key(0), -1);
+}
+
+CLI::Validator name_validator(NameRules rules) {
+  return CLI::Validator(
+      [rules](std::string& text) -> std::string {
+        auto target = Target::parse(text, rules);
+        if (target) return {};
+        return fmt::format("invalid {} '{}': {}", rules.what, text, target.error().detail());
+      },
+      "NAME", std::string(rules.what));
+}
+
+std::string format_time(std::time_t seconds, bool utc) {
+  struct tm parts {};
+  if (utc ? ::gmtime_r(&seconds, &parts) == nullptr : ::localtime_r(&seconds, &parts) == nullptr)
+    return "?";
+  char text[64];
+  const std::size_t n =
+      ::strftime(text, sizeof text, utc ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S %z", &parts);
+  return std::string(text, n);
+}
+
+}  // namespace ipckit::cli::ipc

@@ -1,0 +1,221 @@
+// `ipckit shm create|write|read|stat|rm NAME`: shared memory from a shell, POSIX objects
+// (/dev/shm/NAME) and System V segments (sysv:KEY, sysv:id:ID) alike.
+//
+// This file registers `shm` and holds create, stat and rm; write and read (the bytes) live in
+// shm_data.cpp, the object both kinds share in shm_object.hpp. docs/cli.md documents the command.
+#include <fmt/core.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/size.hpp"
+#include "ipckit/posix/shm.hpp"
+#include "objects/shm_object.hpp"
+
+namespace ipckit::cli::ipc::shm {
+
+Verb add_write(CLI::App& shm);  // shm_data.cpp
+Verb add_read(CLI::App& shm);   // shm_data.cpp
+
+namespace {
+
+// ---- create ----------------------------------------------------------------------------------
+
+struct CreateOptions {
+  std::string name;
+  std::uint64_t size = 0;
+  std::string mode = "0600";
+};
+
+int run_create(const CreateOptions& o) {
+  auto target = Target::parse(o.name, name_rules(false));
+  if (!target) return report("shm create", target.error());
+  const mode_t mode = mode_value(o.mode);
+  const auto size = static_cast<std::size_t>(o.size);
+  if (target->is_sysv()) {
+    auto made = sysv::SharedMemory::create(target->key(), size, mode, sysv::Exclusive::kYes);
+    if (!made) return report("shm create", made.error());
+  } else {
+    auto made =
+        posix::SharedMemoryObject::create(target->text(), size, mode, posix::Exclusive::kYes);
+    if (!made) return report("shm create", made.error());
+  }
+  return kExitOk;
+}
+
+Verb add_create(CLI::App& shm) {
+  auto o = std::make_shared<CreateOptions>();
+  auto* app = shm.add_subcommand("create", "Create a shared memory object (fails if NAME exists)");
+  app->add_option("NAME", o->name, "POSIX name (/dev/shm/NAME), or sysv:KEY")
+      ->required()
+      ->check(name_validator(name_rules(false)));
+  app->add_option("--size", o->size, "Size in bytes (4K, 1M...); the bytes start as zeros")
+      ->required()
+      ->transform(size_transformer())
+      ->check(size_at_least(1));
+  app->add_option("--mode", o->mode, "Permission bits, in octal (umask is not applied)")
+      ->check(mode_validator())
+      ->default_str("0600");
+  return {app, [o] { return run_create(*o); }};
+}
+
+// ---- stat ------------------------------------------------------------------------------------
+
+std::string octal(mode_t mode) {
+  return fmt::format("{:04o}", static_cast<unsigned>(mode));
+}
+
+void row(std::string_view label, const std::string& value) {
+  fmt::print("{:<14}{}\n", fmt::format("{}:", label), value);
+}
+
+// A System V time: 0 means it never happened.
+nlohmann::ordered_json json_time(std::time_t t) {
+  if (t == 0) return nullptr;
+  return format_time(t, true);
+}
+std::string text_time(std::time_t t) {
+  return t == 0 ? std::string("never") : format_time(t, false);
+}
+
+int stat_posix(const Target& target, bool json) {
+  auto object = posix::SharedMemoryObject::open(target.text(), posix::ShmAccess::kReadOnly);
+  if (!object) return report("shm stat", object.error());
+  auto st = object->stat();
+  if (!st) return report("shm stat", st.error());
+  if (json) {
+    const nlohmann::ordered_json doc = {
+        {"name", object->name()},
+        {"kind", "posix"},
+        {"path", "/dev/shm" + object->name()},
+        {"size", st->size},
+        {"mode", octal(st->mode)},
+        {"uid", st->uid},
+        {"gid", st->gid},
+        {"inode", st->inode},
+        {"atime", format_time(st->atime.tv_sec, true)},
+        {"mtime", format_time(st->mtime.tv_sec, true)},
+        {"ctime", format_time(st->ctime.tv_sec, true)},
+    };
+    fmt::print("{}\n", doc.dump(2));
+    return kExitOk;
+  }
+  row("name", fmt::format("{} (/dev/shm{})", object->name(), object->name()));
+  row("kind", "POSIX shared memory");
+  row("size", fmt::format("{} ({})", st->size, format_size(st->size)));
+  row("mode", octal(st->mode));
+  row("owner", fmt::format("uid {}, gid {}", st->uid, st->gid));
+  row("inode", std::to_string(st->inode));
+  row("accessed", format_time(st->atime.tv_sec, false));
+  row("modified", format_time(st->mtime.tv_sec, false));
+  row("changed", format_time(st->ctime.tv_sec, false));
+  return kExitOk;
+}
+
+int stat_sysv(const Target& target, bool json) {
+  auto segment = open_segment(target);
+  if (!segment) return report("shm stat", segment.error());
+  auto st = segment->stat();
+  if (!st) return report("shm stat", st.error());
+  const int id = segment->id().value;
+  if (json) {
+    const nlohmann::ordered_json doc = {
+        {"name", target.text()},
+        {"kind", "sysv"},
+        {"key", st->key.hex()},
+        {"id", id},
+        {"size", st->size},
+        {"mode", octal(st->mode)},
+        {"uid", st->uid},
+        {"gid", st->gid},
+        {"cuid", st->cuid},
+        {"cgid", st->cgid},
+        {"cpid", st->cpid},
+        {"lpid", st->lpid},
+        {"nattch", st->nattch},
+        {"atime", json_time(st->atime)},
+        {"dtime", json_time(st->dtime)},
+        {"ctime", json_time(st->ctime)},
+        {"removed", st->removed},
+    };
+    fmt::print("{}\n", doc.dump(2));
+    return kExitOk;
+  }
+  row("name", fmt::format("{} (System V segment)", target.text()));
+  row("key", st->key.hex());
+  row("id", std::to_string(id));
+  row("size", fmt::format("{} ({})", st->size, format_size(st->size)));
+  row("mode", octal(st->mode));
+  row("owner", fmt::format("uid {}, gid {}", st->uid, st->gid));
+  row("creator", fmt::format("uid {}, gid {}, pid {}", st->cuid, st->cgid, st->cpid));
+  row("last pid", std::to_string(st->lpid));
+  row("attachments", std::to_string(st->nattch));
+  row("attached at", text_time(st->atime));
+  row("detached at", text_time(st->dtime));
+  row("changed", text_time(st->ctime));
+  row("removed", st->removed ? "yes (destroyed when the last attachment goes)" : "no");
+  return kExitOk;
+}
+
+Verb add_stat(CLI::App& shm) {
+  struct StatOptions {
+    std::string name;
+    bool json = false;
+  };
+  auto o = std::make_shared<StatOptions>();
+  auto* app = shm.add_subcommand("stat", "Show a shared memory object's size, mode and owner");
+  app->add_option("NAME", o->name, "POSIX name, sysv:KEY or sysv:id:ID")
+      ->required()
+      ->check(name_validator(name_rules(true)));
+  app->add_flag("--json", o->json, "Print one JSON object");
+  return {app, [o] {
+            auto target = Target::parse(o->name, name_rules(true));
+            if (!target) return report("shm stat", target.error());
+            return target->is_sysv() ? stat_sysv(*target, o->json) : stat_posix(*target, o->json);
+          }};
+}
+
+// ---- rm --------------------------------------------------------------------------------------
+
+Result<void> remove(const Target& target) {
+  if (!target.is_sysv()) return posix::SharedMemoryObject::unlink(target.text());
+  auto segment = open_segment(target);
+  if (!segment) return std::unexpected(segment.error());
+  return segment->remove();
+}
+
+Verb add_rm(CLI::App& shm) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto* app = shm.add_subcommand("rm", "Remove shared memory objects");
+  app->add_option("NAME", *names, "POSIX names, sysv:KEY or sysv:id:ID")
+      ->required()
+      ->check(name_validator(name_rules(true)));
+  return {app, [names] {
+            // Every name was checked at parse time; a failure on one does not stop the others.
+            FirstFailure result("shm rm");
+            for (const auto& name : *names) {
+              auto target = Target::parse(name, name_rules(true));
+              auto removed = target ? remove(*target) : std::unexpected(target.error());
+              if (!removed) result.add(removed.error());
+            }
+            return result.code();
+          }};
+}
+
+Runner register_shm(CLI::App& app) {
+  auto* shm = app.add_subcommand(
+      "shm", "Shared memory, POSIX or System V: create, write, read, inspect, remove");
+  shm->require_subcommand(1);
+  return dispatch(
+      {add_create(*shm), add_write(*shm), add_read(*shm), add_stat(*shm), add_rm(*shm)});
+}
+
+}  // namespace
+
+IPCKIT_COMMAND(110, register_shm);
+
+}  // namespace ipckit::cli::ipc::shm
