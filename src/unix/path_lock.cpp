@@ -111,6 +111,9 @@ Result<PathLock> PathLock::acquire(std::string lock_path, const LockWait& wait) 
     if (!S_ISREG(held.st_mode)) {
       return fail(EEXIST, "open", lock_path, "lock file exists and is not a regular file");
     }
+    // A creator that gave up removed the file between our open and fstat (it exists no more):
+    // open the one there now, as when the holder removes it while we wait below.
+    if (held.st_nlink == 0) continue;
     if (held.st_nlink != 1) {
       return fail(EEXIST, "open", lock_path,
                   fmt::format("lock file has {} hard links; refusing to use it", held.st_nlink));

@@ -3,6 +3,7 @@
 #include "ipckit/unix/bound_datagram.hpp"
 
 #include <fcntl.h>
+#include <string.h>
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -127,12 +128,15 @@ void race(const std::vector<SocketType>& types, int rounds) {
               static_cast<ssize_t>(types.size()));
     int winners = 0;
     int in_use = 0;
+    std::string codes;
     for (std::size_t i = 0; i < types.size(); ++i) {
       int code = -1;
       ASSERT_EQ(::read(res_r.get(), &code, sizeof(code)), static_cast<ssize_t>(sizeof(code)));
       if (code == 0) ++winners;
       if (code == EADDRINUSE) ++in_use;
+      codes += std::string(code == 0 ? "ok" : ::strerrorname_np(code)) + " ";
     }
+    SCOPED_TRACE("results: " + codes);
     done_w.reset();
     for (auto& c : children)
       EXPECT_EQ(c->wait(), 0);
