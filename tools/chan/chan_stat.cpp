@@ -13,6 +13,7 @@
 #include <string>
 
 #include "chan/chan_verbs.hpp"
+#include "cli/details.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/io.hpp"
 #include "cli/options.hpp"
@@ -49,33 +50,22 @@ std::optional<unsigned> permission_bits(const Target& target, const channel::Cha
   return st.st_mode & 07777u;
 }
 
-std::string octal(std::optional<unsigned> bits) {
-  return bits ? fmt::format("{:04o}", *bits) : std::string("?");
-}
-
 double fill_percent(const channel::ChannelInfo& info) {
   if (info.capacity == 0) return 0;
   return 100.0 * static_cast<double>(info.used()) / static_cast<double>(info.capacity);
 }
 
 // strftime of the creation time: `utc` for JSON (RFC 3339), local time for people.
-std::string format_time(std::int64_t unix_ns, bool utc) {
-  const time_t seconds = static_cast<time_t>(unix_ns / 1'000'000'000);
-  struct tm parts {};
-  if (utc ? ::gmtime_r(&seconds, &parts) == nullptr : ::localtime_r(&seconds, &parts) == nullptr)
-    return "?";
-  char text[64];
-  const std::size_t n =
-      ::strftime(text, sizeof text, utc ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S %z", &parts);
-  return std::string(text, n);
+std::string format_time_ns(std::int64_t unix_ns, bool utc) {
+  return format_time(static_cast<std::time_t>(unix_ns / 1'000'000'000), utc);
 }
 
 bool is_corrupted(const channel::ChannelInfo& info, std::string_view field) {
   return std::find(info.corrupted.begin(), info.corrupted.end(), field) != info.corrupted.end();
 }
 
-void print_json(const Target& target, const channel::ChannelInfo& info,
-                std::optional<unsigned> mode) {
+void print_stat_json(const Target& target, const channel::ChannelInfo& info,
+                     std::optional<unsigned> mode) {
   nlohmann::ordered_json participants = nlohmann::ordered_json::array();
   for (const auto& p : info.participants) {
     participants.push_back({{"pid", p.pid}, {"role", role_of(p)}, {"alive", p.alive}});
@@ -90,12 +80,12 @@ void print_json(const Target& target, const channel::ChannelInfo& info,
       {"max_message", info.max_message},
       {"producers", info.producers == channel::Producers::kMulti ? "multi" : "single"},
       {"consumers", info.consumers == channel::Consumers::kMulti ? "multi" : "single"},
-      {"mode", octal(mode)},
+      {"mode", octal_mode(mode)},
       {"creator",
        {{"pid", or_null("creator pid", info.creator_pid)},
         {"uid", info.creator_uid},
         {"alive", info.creator_alive}}},
-      {"created", or_null("creation time", format_time(info.created_unix_ns, true))},
+      {"created", or_null("creation time", format_time_ns(info.created_unix_ns, true))},
       {"created_unix_ns", or_null("creation time", info.created_unix_ns)},
       {"head", or_null("positions", info.head)},
       {"tail", or_null("positions", info.tail)},
@@ -105,42 +95,41 @@ void print_json(const Target& target, const channel::ChannelInfo& info,
       {"participants", participants},
       {"corrupted", info.corrupted},
   };
-  fmt::print("{}\n", doc.dump(2));
+  cli::print_json(doc);
 }
 
 void print_text(const Target& target, const channel::ChannelInfo& info,
                 std::optional<unsigned> mode) {
-  auto row = [](std::string_view label, const std::string& value) {
-    fmt::print("{:<14}{}\n", fmt::format("{}:", label), value);
-  };
-  row("name", target.is_sysv() ? fmt::format("{} (System V segment, {})", target.text(), info.name)
-                               : fmt::format("{} (/dev/shm/{})", target.text(), info.name));
-  row("capacity", fmt::format("{} ({})", info.capacity, format_size(info.capacity)));
-  row("max message", fmt::format("{} ({})", info.max_message, format_size(info.max_message)));
-  row("producers", info.producers == channel::Producers::kMulti ? "multi" : "single");
-  row("consumers", info.consumers == channel::Consumers::kMulti ? "multi" : "single");
-  row("mode", octal(mode));
+  print_detail("name", target.is_sysv()
+                           ? fmt::format("{} (System V segment, {})", target.text(), info.name)
+                           : fmt::format("{} (/dev/shm/{})", target.text(), info.name));
+  print_detail("capacity", size_detail(info.capacity));
+  print_detail("max message", size_detail(info.max_message));
+  print_detail("producers", info.producers == channel::Producers::kMulti ? "multi" : "single");
+  print_detail("consumers", info.consumers == channel::Consumers::kMulti ? "multi" : "single");
+  print_detail("mode", octal_mode(mode));
   // A field the header cannot truly hold says "corrupted", never its meaningless value.
   const auto checked = [&](std::string_view field, std::string value) {
     return is_corrupted(info, field) ? std::string("corrupted") : value;
   };
-  row("creator", is_corrupted(info, "creator pid")
-                     ? fmt::format("corrupted (uid {})", info.creator_uid)
-                     : fmt::format("pid {}, uid {} ({})", info.creator_pid, info.creator_uid,
-                                   info.creator_alive ? "alive" : "exited"));
-  row("created", checked("creation time", format_time(info.created_unix_ns, false)));
-  row("head", checked("positions", std::to_string(info.head)));
-  row("tail", checked("positions", std::to_string(info.tail)));
-  row("used", checked("positions",
-                      fmt::format("{} bytes ({:.1f}% full)", info.used(), fill_percent(info))));
-  row("stale", info.stale() ? "yes (creator exited, nobody attached)" : "no");
+  print_detail("creator",
+               is_corrupted(info, "creator pid")
+                   ? fmt::format("corrupted (uid {})", info.creator_uid)
+                   : fmt::format("pid {}, uid {} ({})", info.creator_pid, info.creator_uid,
+                                 info.creator_alive ? "alive" : "exited"));
+  print_detail("created", checked("creation time", format_time_ns(info.created_unix_ns, false)));
+  print_detail("head", checked("positions", std::to_string(info.head)));
+  print_detail("tail", checked("positions", std::to_string(info.tail)));
+  print_detail("used", checked("positions", fmt::format("{} bytes ({:.1f}% full)", info.used(),
+                                                        fill_percent(info))));
+  print_detail("stale", info.stale() ? "yes (creator exited, nobody attached)" : "no");
   if (!info.corrupted.empty())
-    row("corrupted", fmt::format("yes: {}", fmt::join(info.corrupted, ", ")));
+    print_detail("corrupted", fmt::format("yes: {}", fmt::join(info.corrupted, ", ")));
   if (info.participants.empty()) {
-    row("participants", "none");
+    print_detail("participants", "none");
     return;
   }
-  row("participants", std::to_string(info.participants.size()));
+  print_detail("participants", std::to_string(info.participants.size()));
   fmt::print("  {:>8}  {:<17}  {}\n", "PID", "ROLE", "ALIVE");
   for (const auto& p : info.participants)
     fmt::print("  {:>8}  {:<17}  {}\n", p.pid, role_of(p), p.alive ? "yes" : "no");
@@ -153,7 +142,7 @@ int run_stat(const StatOptions& o) {
   if (!info) return report("chan stat", info.error());
   const auto mode = permission_bits(*target, *info);
   if (o.json) {
-    print_json(*target, *info, mode);
+    print_stat_json(*target, *info, mode);
   } else {
     print_text(*target, *info, mode);
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/details.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/size.hpp"
 #include "cli/values.hpp"
@@ -122,7 +123,7 @@ int run_stat(const std::string& name, bool json) {
     return report("mq stat", Error::from_errno("fstat", q->name()));
   read_qsize(*q, state);
   const auto& a = state.attributes;
-  const std::string mode = fmt::format("{:04o}", state.st.st_mode & 07777u);
+  const std::string mode = octal_mode(state.st.st_mode & 07777u);
   if (json) {
     nlohmann::ordered_json doc = {
         {"name", q->name()},
@@ -136,21 +137,18 @@ int run_stat(const std::string& name, bool json) {
         {"notify_pid", state.notify_pid},
     };
     if (state.bytes >= 0) doc["bytes"] = state.bytes;
-    fmt::print("{}\n", doc.dump(2));
+    print_json(doc);
     return kExitOk;
   }
-  auto row = [](std::string_view label, const std::string& value) {
-    fmt::print("{:<14}{}\n", fmt::format("{}:", label), value);
-  };
-  row("name", q->name());
-  row("messages", fmt::format("{} of {}", a.messages, a.max_messages));
-  row("message size", fmt::format("{} ({})", a.message_size,
-                                  format_size(static_cast<std::uint64_t>(a.message_size))));
-  row("bytes queued", state.bytes >= 0 ? std::to_string(state.bytes) : std::string("?"));
-  row("mode", mode);
-  row("owner", fmt::format("uid {}, gid {}", state.st.st_uid, state.st.st_gid));
-  row("notify", state.notify_pid > 0 ? fmt::format("registered by pid {}", state.notify_pid)
-                                     : std::string("none"));
+  print_detail("name", q->name());
+  print_detail("messages", fmt::format("{} of {}", a.messages, a.max_messages));
+  print_detail("message size", size_detail(static_cast<std::uint64_t>(a.message_size)));
+  print_detail("bytes queued", state.bytes >= 0 ? std::to_string(state.bytes) : std::string("?"));
+  print_detail("mode", mode);
+  print_detail("owner", fmt::format("uid {}, gid {}", state.st.st_uid, state.st.st_gid));
+  print_detail("notify", state.notify_pid > 0
+                             ? fmt::format("registered by pid {}", state.notify_pid)
+                             : std::string("none"));
   return kExitOk;
 }
 

@@ -73,14 +73,4 @@ CLI::Validator name_validator(NameRules rules) {
       "NAME", std::string(rules.what));
 }
 
-std::string format_time(std::time_t seconds, bool utc) {
-  struct tm parts {};
-  if (utc ? ::gmtime_r(&seconds, &parts) == nullptr : ::localtime_r(&seconds, &parts) == nullptr)
-    return "?";
-  char text[64];
-  const std::size_t n =
-      ::strftime(text, sizeof text, utc ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S %z", &parts);
-  return std::string(text, n);
-}
-
 }  // namespace ipckit::cli::ipc

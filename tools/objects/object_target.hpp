@@ -1,5 +1,5 @@
 // What the `ipckit mq`, `sem`, `shm` and `fifo` verbs share beyond the CLI floor: how an object
-// is named on the command line (a POSIX name, sysv:KEY or sysv:id:ID), and times in stat output.
+// is named on the command line (a POSIX name, sysv:KEY or sysv:id:ID).
 // Modes, sizes, timeouts (cli/options.hpp), errors (cli/report.hpp) and verb dispatch
 // (cli/command.hpp) come from the floor.
 //
@@ -71,9 +71,5 @@ class Target {
 
 // Checks NAME arguments at parse time: "invalid queue name 'a/b': ...".
 [[nodiscard]] CLI::Validator name_validator(NameRules rules);
-
-// Times for stat output: RFC 3339 UTC for JSON ("2026-11-26T21:04:17Z"), local time with the
-// zone for people. A zero time_t is "never" (text) or null (JSON) where the caller says so.
-[[nodiscard]] std::string format_time(std::time_t seconds, bool utc);
 
 }  // namespace ipckit::cli::ipc

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/details.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/size.hpp"
 #include "ipckit/posix/shm.hpp"
@@ -65,23 +66,6 @@ Verb add_create(CLI::App& shm) {
 
 // ---- stat ------------------------------------------------------------------------------------
 
-std::string octal(mode_t mode) {
-  return fmt::format("{:04o}", static_cast<unsigned>(mode));
-}
-
-void row(std::string_view label, const std::string& value) {
-  fmt::print("{:<14}{}\n", fmt::format("{}:", label), value);
-}
-
-// A System V time: 0 means it never happened.
-nlohmann::ordered_json json_time(std::time_t t) {
-  if (t == 0) return nullptr;
-  return format_time(t, true);
-}
-std::string text_time(std::time_t t) {
-  return t == 0 ? std::string("never") : format_time(t, false);
-}
-
 int stat_posix(const Target& target, bool json) {
   auto object = posix::SharedMemoryObject::open(target.text(), posix::ShmAccess::kReadOnly);
   if (!object) return report("shm stat", object.error());
@@ -93,7 +77,7 @@ int stat_posix(const Target& target, bool json) {
         {"kind", "posix"},
         {"path", "/dev/shm" + object->name()},
         {"size", st->size},
-        {"mode", octal(st->mode)},
+        {"mode", octal_mode(st->mode)},
         {"uid", st->uid},
         {"gid", st->gid},
         {"inode", st->inode},
@@ -101,18 +85,18 @@ int stat_posix(const Target& target, bool json) {
         {"mtime", format_time(st->mtime.tv_sec, true)},
         {"ctime", format_time(st->ctime.tv_sec, true)},
     };
-    fmt::print("{}\n", doc.dump(2));
+    print_json(doc);
     return kExitOk;
   }
-  row("name", fmt::format("{} (/dev/shm{})", object->name(), object->name()));
-  row("kind", "POSIX shared memory");
-  row("size", fmt::format("{} ({})", st->size, format_size(st->size)));
-  row("mode", octal(st->mode));
-  row("owner", fmt::format("uid {}, gid {}", st->uid, st->gid));
-  row("inode", std::to_string(st->inode));
-  row("accessed", format_time(st->atime.tv_sec, false));
-  row("modified", format_time(st->mtime.tv_sec, false));
-  row("changed", format_time(st->ctime.tv_sec, false));
+  print_detail("name", fmt::format("{} (/dev/shm{})", object->name(), object->name()));
+  print_detail("kind", "POSIX shared memory");
+  print_detail("size", size_detail(st->size));
+  print_detail("mode", octal_mode(st->mode));
+  print_detail("owner", fmt::format("uid {}, gid {}", st->uid, st->gid));
+  print_detail("inode", std::to_string(st->inode));
+  print_detail("accessed", format_time(st->atime.tv_sec, false));
+  print_detail("modified", format_time(st->mtime.tv_sec, false));
+  print_detail("changed", format_time(st->ctime.tv_sec, false));
   return kExitOk;
 }
 
@@ -129,7 +113,7 @@ int stat_sysv(const Target& target, bool json) {
         {"key", st->key.hex()},
         {"id", id},
         {"size", st->size},
-        {"mode", octal(st->mode)},
+        {"mode", octal_mode(st->mode)},
         {"uid", st->uid},
         {"gid", st->gid},
         {"cuid", st->cuid},
@@ -137,27 +121,27 @@ int stat_sysv(const Target& target, bool json) {
         {"cpid", st->cpid},
         {"lpid", st->lpid},
         {"nattch", st->nattch},
-        {"atime", json_time(st->atime)},
-        {"dtime", json_time(st->dtime)},
-        {"ctime", json_time(st->ctime)},
+        {"atime", json_time_or_never(st->atime)},
+        {"dtime", json_time_or_never(st->dtime)},
+        {"ctime", json_time_or_never(st->ctime)},
         {"removed", st->removed},
     };
-    fmt::print("{}\n", doc.dump(2));
+    print_json(doc);
     return kExitOk;
   }
-  row("name", fmt::format("{} (System V segment)", target.text()));
-  row("key", st->key.hex());
-  row("id", std::to_string(id));
-  row("size", fmt::format("{} ({})", st->size, format_size(st->size)));
-  row("mode", octal(st->mode));
-  row("owner", fmt::format("uid {}, gid {}", st->uid, st->gid));
-  row("creator", fmt::format("uid {}, gid {}, pid {}", st->cuid, st->cgid, st->cpid));
-  row("last pid", std::to_string(st->lpid));
-  row("attachments", std::to_string(st->nattch));
-  row("attached at", text_time(st->atime));
-  row("detached at", text_time(st->dtime));
-  row("changed", text_time(st->ctime));
-  row("removed", st->removed ? "yes (destroyed when the last attachment goes)" : "no");
+  print_detail("name", fmt::format("{} (System V segment)", target.text()));
+  print_detail("key", st->key.hex());
+  print_detail("id", std::to_string(id));
+  print_detail("size", size_detail(st->size));
+  print_detail("mode", octal_mode(st->mode));
+  print_detail("owner", fmt::format("uid {}, gid {}", st->uid, st->gid));
+  print_detail("creator", fmt::format("uid {}, gid {}, pid {}", st->cuid, st->cgid, st->cpid));
+  print_detail("last pid", std::to_string(st->lpid));
+  print_detail("attachments", std::to_string(st->nattch));
+  print_detail("attached at", text_time_or_never(st->atime));
+  print_detail("detached at", text_time_or_never(st->dtime));
+  print_detail("changed", text_time_or_never(st->ctime));
+  print_detail("removed", st->removed ? "yes (destroyed when the last attachment goes)" : "no");
   return kExitOk;
 }
 
