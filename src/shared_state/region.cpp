@@ -13,7 +13,7 @@
 #include <new>
 #include <random>
 
-#include "channel/waiting.hpp"
+#include "core/waiting.hpp"
 #include "ipckit/core/fd.hpp"
 
 namespace ipckit::shared_state::detail {
@@ -186,7 +186,7 @@ void Region::release_slot(std::size_t i) noexcept {
   // seq_cst: the writer's wait protocol requires it of the store that precedes a wake-up.
   slots_[i].pins.store(0, std::memory_order_seq_cst);
   slots_[i].who.store(0, std::memory_order_seq_cst);
-  channel::detail::wake_sleepers(header_->space);
+  ipckit::detail::wake_sleepers(header_->space);
 }
 
 std::uint64_t Region::pinned_mask() const noexcept {

@@ -1,4 +1,4 @@
-#include "channel/futex.hpp"
+#include "core/futex.hpp"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -8,7 +8,7 @@
 #include <climits>
 #include <ctime>
 
-namespace ipckit::channel::detail {
+namespace ipckit::detail {
 
 namespace {
 long futex(std::atomic<std::uint32_t>& word, int op, std::uint32_t val,
@@ -33,4 +33,4 @@ void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
   futex(word, FUTEX_WAKE, static_cast<std::uint32_t>(count), nullptr);
 }
 
-}  // namespace ipckit::channel::detail
+}  // namespace ipckit::detail
