@@ -15,6 +15,7 @@
 #include "posix/mqueue_limits.hpp"
 #include "posix/mqueue_notify.hpp"
 #include "posix/name.hpp"
+#include "posix/unlink_if_failed.hpp"
 
 namespace ipckit::posix {
 
@@ -43,22 +44,6 @@ int open_flags(MqAccess access, MqBlocking blocking) {
   if (blocking == MqBlocking::kNonBlock) flags |= O_NONBLOCK;
   return flags;
 }
-
-// Undoes a half-done create(): unlinks the name it made (only that) unless dismissed.
-class UnlinkIfFailed {
- public:
-  UnlinkIfFailed(const std::string& name, bool armed) : name_(name), armed_(armed) {}
-  ~UnlinkIfFailed() {
-    if (armed_) ::mq_unlink(name_.c_str());
-  }
-  UnlinkIfFailed(const UnlinkIfFailed&) = delete;
-  UnlinkIfFailed& operator=(const UnlinkIfFailed&) = delete;
-  void dismiss() { armed_ = false; }
-
- private:
-  const std::string& name_;
-  bool armed_;
-};
 
 // The absolute CLOCK_REALTIME time `d` from now, saturated instead of overflowing.
 timespec realtime_after(nanoseconds d) {
@@ -160,7 +145,7 @@ Result<MessageQueue> MessageQueue::create(std::string_view name, const MqCreateO
   }
   if (!fd) return fail(EAGAIN, "mq_open", n, "the name keeps appearing and disappearing");
 
-  UnlinkIfFailed undo(n, created);
+  detail::UnlinkIfFailed undo(n, created, ::mq_unlink);
   // mq_open applied the umask; set the bits asked for exactly.
   if (created && ::fchmod(fd.get(), options.mode) != 0) return fail_errno("fchmod", n);
   mq_attr now{};

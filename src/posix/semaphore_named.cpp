@@ -8,6 +8,7 @@
 #include "ipckit/posix/semaphore.hpp"
 #include "posix/name.hpp"
 #include "posix/semaphore_ops.hpp"
+#include "posix/unlink_if_failed.hpp"
 
 namespace ipckit::posix {
 
@@ -45,14 +46,15 @@ Result<NamedSemaphore> NamedSemaphore::create(std::string_view name, unsigned va
   for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
     sem_t* sem = ::sem_open(n.c_str(), O_CREAT | O_EXCL, mode, value);
     if (sem != SEM_FAILED) {
+      detail::UnlinkIfFailed undo(n, true, ::sem_unlink);
       // sem_open applied the umask; set the bits asked for exactly.
       const std::string path = sem_path(n);
       if (::chmod(path.c_str(), mode) != 0) {
         Error error = Error::from_errno("chmod", path);
         ::sem_close(sem);
-        ::sem_unlink(n.c_str());
         return std::unexpected(std::move(error));
       }
+      undo.dismiss();
       return NamedSemaphore(sem, std::move(n), true);
     }
     if (errno != EEXIST || exclusive == Exclusive::kYes) return fail_errno("sem_open", n);
