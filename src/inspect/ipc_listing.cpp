@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "core/syscall.hpp"
-#include "inspect/proc_file.hpp"
+#include "core/text_file.hpp"
 #include "inspect/proc_holders.hpp"
 #include "inspect/sysv_channel_probe.hpp"
 #include "inspect/unix_sock_diag.hpp"
@@ -243,7 +243,7 @@ void add_mqueues(const ProcScan& scan, Listing& out) {
 }
 
 void add_unix(const ProcScan& scan, Listing& out) {
-  auto text = detail::read_text_file("/proc/net/unix");
+  auto text = ipckit::detail::read_text_file("/proc/net/unix");
   if (!text) {
     out.warnings.push_back(text.error());
     return;

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "inspect/proc_file.hpp"
+#include "core/text_file.hpp"
 #include "ipckit/inspect/sysv_objects.hpp"
 
 namespace ipckit::inspect {
@@ -23,27 +23,27 @@ union SemArg {
 };
 
 std::optional<std::uint64_t> read_u64(const char* path) {
-  auto text = detail::read_text_file(path);
+  auto text = ipckit::detail::read_text_file(path);
   if (!text) return std::nullopt;
-  return detail::parse_first_u64(*text);
+  return ipckit::detail::parse_first_u64(*text);
 }
 
 std::optional<int> read_int(const char* path) {
-  auto text = detail::read_text_file(path);
+  auto text = ipckit::detail::read_text_file(path);
   if (!text) return std::nullopt;
-  auto v = detail::parse_first_i64(*text);
+  auto v = ipckit::detail::parse_first_i64(*text);
   if (!v || *v < INT32_MIN || *v > INT32_MAX) return std::nullopt;
   return static_cast<int>(*v);
 }
 
 // "/proc/sys/kernel/sem": four integers, SEMMSL SEMMNS SEMOPM SEMMNI.
 std::optional<std::array<int, 4>> read_sem_file() {
-  auto text = detail::read_text_file("/proc/sys/kernel/sem");
+  auto text = ipckit::detail::read_text_file("/proc/sys/kernel/sem");
   if (!text) return std::nullopt;
   std::array<int, 4> values{};
   std::string_view rest = *text;
   for (int& value : values) {
-    auto v = detail::parse_first_i64(rest);
+    auto v = ipckit::detail::parse_first_i64(rest);
     if (!v || *v < INT32_MIN || *v > INT32_MAX) return std::nullopt;
     value = static_cast<int>(*v);
     const auto begin = rest.find_first_not_of(" \t\n");
