@@ -113,25 +113,22 @@ Result<std::shared_ptr<Segment>> Segment::create(std::string_view raw_name,
 }
 
 Result<std::shared_ptr<Segment>> Segment::open(std::string_view raw_name) {
-  auto name = check_name(raw_name);
-  if (!name) return std::unexpected(name.error());
-  Fd fd(::shm_open(("/" + *name).c_str(), O_RDWR | O_CLOEXEC, 0));
-  if (!fd) return fail_errno("shm_open", *name);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail_errno("fstat", *name);
-  const auto size = static_cast<std::size_t>(st.st_size);
+  auto shm = posix::detail::open_published(raw_name, "channel name");
+  if (!shm) return std::unexpected(std::move(shm.error()));
+  const std::string& name = shm->name;
+  const std::size_t size = shm->size;
   if (size < kHeaderSize) {
-    return fail(EPROTO, "open channel", *name,
+    return fail(EPROTO, "open channel", name,
                 size == 0 ? "not an ipckit channel (empty object)"
                           : "not an ipckit channel (smaller than a header)");
   }
-  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (base == MAP_FAILED) return fail_errno("mmap", *name);
+  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, shm->fd.get(), 0);
+  if (base == MAP_FAILED) return fail_errno("mmap", name);
   // The file may shrink between fstat and here: read the header under a guard too.
   std::atomic<bool> cut{false};
   const int ticket = guard_mapping(base, size, &cut);
   if (ticket < 0) {
-    auto e = Error::from_errno("guard channel mapping", *name);
+    auto e = Error::from_errno("guard channel mapping", name);
     ::munmap(base, size);
     return std::unexpected(e);
   }
@@ -141,10 +138,10 @@ Result<std::shared_ptr<Segment>> Segment::open(std::string_view raw_name) {
   const bool truncated = cut.load(std::memory_order_acquire);
   if (!g || truncated) {
     ::munmap(base, size);
-    return fail(EPROTO, "open channel", *name,
+    return fail(EPROTO, "open channel", name,
                 truncated ? "segment truncated while opening it" : g.error());
   }
-  return adopt(*name, base, size, *g);
+  return adopt(name, base, size, *g);
 }
 
 Result<std::shared_ptr<Segment>> Segment::create(sysv::Key key, const ChannelOptions& options) {

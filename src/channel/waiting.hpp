@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "channel/layout.hpp"
 #include "core/waiting.hpp"
 #include "ipckit/channel/options.hpp"
 
@@ -13,8 +14,6 @@ using ipckit::detail::Clock;
 using ipckit::detail::cpu_relax;
 using ipckit::detail::deadline_after;
 using ipckit::detail::kLivenessInterval;
-using ipckit::detail::pause_for;
-using ipckit::detail::WaitLine;
 using ipckit::detail::wake_sleepers;
 
 // The spin phase a WaitPolicy asks for.

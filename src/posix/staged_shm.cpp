@@ -31,6 +31,18 @@ Result<std::string> check_staged_name(std::string_view name, std::string what) {
   return std::string(bare);
 }
 
+Result<PublishedShm> open_published(std::string_view name, std::string what) {
+  auto bare = check_staged_name(name, std::move(what));
+  if (!bare) return std::unexpected(std::move(bare.error()));
+  PublishedShm shm{.name = std::move(*bare), .fd = {}, .size = 0};
+  shm.fd.reset(::shm_open(("/" + shm.name).c_str(), O_RDWR | O_CLOEXEC, 0));
+  if (!shm.fd) return fail_errno("shm_open", shm.name);
+  struct stat st {};
+  if (::fstat(shm.fd.get(), &st) != 0) return fail_errno("fstat", shm.name);
+  shm.size = static_cast<std::size_t>(st.st_size);
+  return shm;
+}
+
 StagedShm::StagedShm(Fd fd, std::string name, std::string temporary, std::string operation)
     : fd_(std::move(fd)),
       name_(std::move(name)),

@@ -30,6 +30,18 @@ namespace ipckit::posix::detail {
 // "channel name"; object the name as given, quoted).
 [[nodiscard]] Result<std::string> check_staged_name(std::string_view name, std::string what);
 
+// An object that StagedShm published, opened read-write for mapping by its user.
+struct PublishedShm {
+  std::string name;  // without the leading slash
+  Fd fd;
+  std::size_t size = 0;  // its size when opened (a file may shrink later)
+};
+
+// check_staged_name(name, what), shm_open(3) O_RDWR, fstat(2). The caller checks the contents.
+// Errors: EINVAL (the name; operation `what`); from "shm_open" (ENOENT, EACCES) and "fstat",
+// about the bare name.
+[[nodiscard]] Result<PublishedShm> open_published(std::string_view name, std::string what);
+
 class StagedShm {
  public:
   // shm_open(3) of a fresh temporary (O_CREAT|O_EXCL, 0600), fchmod(2) to `mode`, ftruncate(2)

@@ -78,27 +78,24 @@ Result<std::shared_ptr<Region>> Region::create(std::string_view raw_name, std::s
 }
 
 Result<std::shared_ptr<Region>> Region::open(std::string_view raw_name) {
-  auto name = check_name(raw_name);
-  if (!name) return std::unexpected(name.error());
-  Fd fd(::shm_open(("/" + *name).c_str(), O_RDWR | O_CLOEXEC, 0));
-  if (!fd) return fail_errno("shm_open", *name);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail_errno("fstat", *name);
-  const auto size = static_cast<std::size_t>(st.st_size);
+  auto shm = posix::detail::open_published(raw_name, "shared state name");
+  if (!shm) return std::unexpected(std::move(shm.error()));
+  const std::string& name = shm->name;
+  const std::size_t size = shm->size;
   // Map the header page alone first: the sizes it claims are checked against the object's size
   // before anything beyond it is touched.
   const std::size_t head = size < kHeaderSize ? size : kHeaderSize;
   Parsed<Geometry> g = Parsed<Geometry>::failure("not an ipckit shared state (empty)");
   if (head > 0) {
-    void* page = ::mmap(nullptr, head, PROT_READ, MAP_SHARED, fd.get(), 0);
-    if (page == MAP_FAILED) return fail_errno("mmap", *name);
+    void* page = ::mmap(nullptr, head, PROT_READ, MAP_SHARED, shm->fd.get(), 0);
+    if (page == MAP_FAILED) return fail_errno("mmap", name);
     g = parse_header(static_cast<const std::byte*>(page), size);
     ::munmap(page, head);
   }
-  if (!g) return fail(EPROTO, "open shared state", *name, g.error());
-  void* base = ::mmap(nullptr, g->total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (base == MAP_FAILED) return fail_errno("mmap", *name);
-  auto region = std::shared_ptr<Region>(new Region(*name, static_cast<std::byte*>(base), *g));
+  if (!g) return fail(EPROTO, "open shared state", name, g.error());
+  void* base = ::mmap(nullptr, g->total_size, PROT_READ | PROT_WRITE, MAP_SHARED, shm->fd.get(), 0);
+  if (base == MAP_FAILED) return fail_errno("mmap", name);
+  auto region = std::shared_ptr<Region>(new Region(name, static_cast<std::byte*>(base), *g));
   (void)region->header().magic.load(std::memory_order_acquire);  // the creator's release
   return region;
 }
