@@ -20,23 +20,14 @@
 #include <chrono>
 #include <climits>
 
+#include "core/deadline.hpp"
 #include "core/futex.hpp"
 #include "core/wait_line.hpp"
-#include "ipckit/core/timeout.hpp"
 
 namespace ipckit::detail {
 
-using Clock = std::chrono::steady_clock;
-
 // How often a blocked caller checks that its peer is alive (a /proc read per peer).
 inline constexpr std::chrono::milliseconds kLivenessInterval{100};
-
-[[nodiscard]] inline Clock::time_point deadline_after(Timeout timeout) noexcept {
-  if (timeout == kForever) return Clock::time_point::max();
-  auto now = Clock::now();
-  if (timeout >= Clock::time_point::max() - now) return Clock::time_point::max();
-  return now + std::chrono::duration_cast<Clock::duration>(timeout);
-}
 
 // Wakes the sleepers of `line`, if any still need it. Call right after publishing with a
 // seq_cst store. Costs one load when nobody sleeps.

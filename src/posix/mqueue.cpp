@@ -11,6 +11,7 @@
 #include <limits>
 #include <utility>
 
+#include "core/deadline.hpp"
 #include "core/syscall.hpp"
 #include "posix/mqueue_limits.hpp"
 #include "posix/mqueue_notify.hpp"
@@ -74,14 +75,10 @@ timespec to_timespec(std::chrono::system_clock::time_point tp) {
 // (then errno is ETIMEDOUT). An early ETIMEDOUT (the realtime clock jumped forward) retries.
 template <class Op>
 auto with_timeout(nanoseconds timeout, Op op) -> decltype(op(timespec{})) {
-  using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC on Linux
-  timeout = std::max(timeout, nanoseconds::zero());
-  const auto start = Clock::now();
-  const auto deadline =
-      timeout >= Clock::time_point::max() - start ? Clock::time_point::max() : start + timeout;
+  using ipckit::detail::Clock;
+  const auto deadline = ipckit::detail::deadline_after(timeout);
   for (;;) {
-    const auto left = std::max(nanoseconds(deadline - Clock::now()), nanoseconds::zero());
-    const auto r = op(realtime_after(left));
+    const auto r = op(realtime_after(ipckit::detail::time_left(deadline)));
     if (r != -1) return r;
     const int err = errno;
     if (err != EINTR && err != ETIMEDOUT) return r;

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "core/deadline.hpp"
 #include "ipckit/posix/semaphore.hpp"
 #include "posix/name.hpp"
 #include "posix/semaphore_ops.hpp"
@@ -137,7 +138,7 @@ Result<void> NamedSemaphore::wait_until(std::chrono::steady_clock::time_point de
 }
 
 Result<void> NamedSemaphore::wait_for(std::chrono::nanoseconds timeout) const {
-  return wait_until(detail::deadline_after(timeout));
+  return wait_until(ipckit::detail::deadline_after(timeout));
 }
 
 Result<void> NamedSemaphore::post() const {

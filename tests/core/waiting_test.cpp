@@ -12,15 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(CoreWaiting, DeadlineAfterForeverNeverComes) {
-  EXPECT_EQ(deadline_after(kForever), Clock::time_point::max());
-  EXPECT_EQ(deadline_after(Timeout::max() - 1ns), Clock::time_point::max());  // no overflow
-  const auto before = Clock::now();
-  const auto deadline = deadline_after(10s);
-  EXPECT_GE(deadline, before + 10s);
-  EXPECT_LE(deadline, Clock::now() + 10s);
-}
-
 TEST(CoreWaiting, WaitUntilReturnsEtimedoutWhenNothingIsPublished) {
   WaitLine line{};
   auto never = [] { return false; };
