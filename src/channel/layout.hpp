@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/wait_line.hpp"
+
 namespace ipckit::channel::detail {
 
 inline constexpr std::uint64_t kMagic = 0x3148434b43504949ull;  // "IIPCKCH1" little-endian
@@ -73,13 +75,8 @@ struct alignas(128) ConsumerLine {
 struct alignas(128) SideOwner {
   std::atomic<std::uint64_t> owner;
 };
-// A futex word, the count of processes that may sleep on it, and whether one of them still
-// needs a FUTEX_WAKE (so a burst of publications makes one wake-up call, not one each).
-struct alignas(128) WaitLine {
-  std::atomic<std::uint32_t> seq;       // bumped before every FUTEX_WAKE
-  std::atomic<std::uint32_t> sleepers;  // processes registered to sleep on `seq`
-  std::atomic<std::uint32_t> armed;     // 1: a sleeper is about to sleep and must be woken
-};
+// The futex line of the wait protocol (core/wait_line.hpp), shared with the shared state.
+using ipckit::detail::WaitLine;
 
 // Bumped by every Sender / Receiver attach, so a peer that attached and left between two looks
 // is still known to have existed (end of stream needs "there was a producer and it left").

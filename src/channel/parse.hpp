@@ -6,26 +6,11 @@
 #include <cstdint>
 
 #include "channel/layout.hpp"
+#include "core/parsed.hpp"
 
 namespace ipckit::channel::detail {
 
-// The outcome of a parse: a value, or a static string saying why not. (Not std::expected: the
-// fuzz targets build this file with clang 14, whose libstdc++ <expected> is unavailable.)
-template <class T>
-class Parsed {
- public:
-  Parsed(T value) : value_(value), error_(nullptr) {}  // NOLINT: implicit like std::expected
-  static Parsed failure(const char* why) { return Parsed(T{}, why); }
-  explicit operator bool() const noexcept { return error_ == nullptr; }
-  const T& operator*() const noexcept { return value_; }
-  const T* operator->() const noexcept { return &value_; }
-  [[nodiscard]] const char* error() const noexcept { return error_; }
-
- private:
-  Parsed(T value, const char* why) : value_(value), error_(why) {}
-  T value_;
-  const char* error_;
-};
+using ipckit::detail::Parsed;
 
 // The channel's shape, copied out of the header once at open and trusted from then on.
 struct Geometry {

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/core.h>
-#include <stdio.h>  // renameat2
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
@@ -12,27 +11,19 @@
 #include <chrono>
 #include <ctime>
 #include <new>
-#include <random>
 #include <thread>
 
 #include "channel/bus_guard.hpp"
 #include "channel/creating_leftovers.hpp"
 #include "channel/streams.hpp"
 #include "core/syscall.hpp"
+#include "core/wall_clock.hpp"
 #include "ipckit/core/fd.hpp"
+#include "posix/staged_shm.hpp"
 
 namespace ipckit::channel::detail {
 
 namespace {
-
-constexpr const char* kShmDir = "/dev/shm/";
-
-std::uint64_t now_unix_ns() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 std::uint32_t flags_of(const ChannelOptions& o) {
   std::uint32_t f = 0;
@@ -59,19 +50,12 @@ void init_header(Header& h, const Geometry& g) noexcept {
   h.creator_pid = static_cast<std::uint32_t>(self.pid);
   h.creator_uid = ::geteuid();
   h.creator_start_ticks = self.start_ticks;
-  h.created_unix_ns = now_unix_ns();
+  h.created_unix_ns = ipckit::detail::now_unix_ns();
   h.magic.store(kMagic, std::memory_order_release);
 }
 
 Result<std::string> Segment::check_name(std::string_view name) {
-  std::string_view bare = name;
-  if (!bare.empty() && bare.front() == '/') bare.remove_prefix(1);
-  if (bare.empty() || bare.size() > 200 || bare.find('/') != std::string_view::npos ||
-      bare == "." || bare == "..") {
-    return fail(EINVAL, "channel name", fmt::format("'{}'", name),
-                "must be 1 to 200 characters with no '/' after an optional leading one");
-  }
-  return std::string(bare);
+  return posix::detail::check_staged_name(name, "channel name");
 }
 
 Segment::Segment(std::string name, void* base, std::size_t size, bool sysv, Geometry g)
@@ -113,75 +97,38 @@ Result<std::shared_ptr<Segment>> Segment::create(std::string_view raw_name,
   if (!g) return std::unexpected(g.error());
   const std::size_t size = kHeaderSize + g->capacity;
 
-  // Build under a private temporary name, then publish with a no-replace rename: nobody can
-  // open a half-initialised channel, and an existing object is never replaced. Temporaries of
-  // earlier creators that died are removed first (creating_leftovers.hpp).
+  // Build under a private temporary name, then publish with a no-replace rename (StagedShm).
+  // Temporaries of earlier creators that died are removed first (creating_leftovers.hpp).
   remove_dead_creating_leftovers(*name);
-  std::mt19937_64 rng(std::random_device{}() ^ static_cast<std::uint64_t>(::getpid()));
-  const std::string tmp = fmt::format("{}.creating-{}-{:x}", *name, ::getpid(), rng());
-  Fd fd(::shm_open(("/" + tmp).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd) return fail_errno("shm_open", *name);
-  auto drop_tmp = [&] { ::shm_unlink(("/" + tmp).c_str()); };
-
-  if (::fchmod(fd.get(), options.mode & 07777) != 0 ||
-      ::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
-    auto e = Error::from_errno("create channel", *name);
-    drop_tmp();
-    return std::unexpected(e);
-  }
-  // Allocate every page now: an undersized /dev/shm fails here with ENOSPC, not later with SIGBUS.
-  if (int rc = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size)); rc != 0) {
-    drop_tmp();
-    return fail(rc, "posix_fallocate", *name,
-                rc == ENOSPC ? fmt::format("/dev/shm has no room for {} bytes", size) : "");
-  }
-  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (base == MAP_FAILED) {
-    auto e = Error::from_errno("mmap", *name);
-    drop_tmp();
-    return std::unexpected(e);
-  }
-  auto segment = adopt(*name, base, size, *g);
-  if (!segment) {
-    drop_tmp();
-    return segment;
-  }
-  init_header(*new (base) Header{}, *g);
-  if ((*segment)->truncated()) {
-    drop_tmp();
-    return (*segment)->truncated_failure("create channel");
-  }
-
-  const std::string from = kShmDir + tmp;
-  const std::string to = kShmDir + *name;
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
-    auto e = Error::from_errno("create channel", *name);
-    drop_tmp();
-    return std::unexpected(e);
-  }
+  auto staged = posix::detail::StagedShm::create(*name, size, options.mode, "create channel");
+  if (!staged) return std::unexpected(staged.error());
+  // The segment owns the mapping from here on; `staged` still owns the temporary name.
+  auto segment = adopt(*name, staged->release_mapping(), size, *g);
+  if (!segment) return segment;
+  init_header(*new ((*segment)->base_) Header{}, *g);
+  if ((*segment)->truncated()) return (*segment)->truncated_failure("create channel");
+  if (auto published = staged->publish(); !published)
+    return std::unexpected(std::move(published.error()));
   return segment;
 }
 
 Result<std::shared_ptr<Segment>> Segment::open(std::string_view raw_name) {
-  auto name = check_name(raw_name);
-  if (!name) return std::unexpected(name.error());
-  Fd fd(::shm_open(("/" + *name).c_str(), O_RDWR | O_CLOEXEC, 0));
-  if (!fd) return fail_errno("shm_open", *name);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail_errno("fstat", *name);
-  const auto size = static_cast<std::size_t>(st.st_size);
+  auto shm = posix::detail::open_published(raw_name, "channel name");
+  if (!shm) return std::unexpected(std::move(shm.error()));
+  const std::string& name = shm->name;
+  const std::size_t size = shm->size;
   if (size < kHeaderSize) {
-    return fail(EPROTO, "open channel", *name,
+    return fail(EPROTO, "open channel", name,
                 size == 0 ? "not an ipckit channel (empty object)"
                           : "not an ipckit channel (smaller than a header)");
   }
-  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (base == MAP_FAILED) return fail_errno("mmap", *name);
+  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, shm->fd.get(), 0);
+  if (base == MAP_FAILED) return fail_errno("mmap", name);
   // The file may shrink between fstat and here: read the header under a guard too.
   std::atomic<bool> cut{false};
   const int ticket = guard_mapping(base, size, &cut);
   if (ticket < 0) {
-    auto e = Error::from_errno("guard channel mapping", *name);
+    auto e = Error::from_errno("guard channel mapping", name);
     ::munmap(base, size);
     return std::unexpected(e);
   }
@@ -191,10 +138,10 @@ Result<std::shared_ptr<Segment>> Segment::open(std::string_view raw_name) {
   const bool truncated = cut.load(std::memory_order_acquire);
   if (!g || truncated) {
     ::munmap(base, size);
-    return fail(EPROTO, "open channel", *name,
+    return fail(EPROTO, "open channel", name,
                 truncated ? "segment truncated while opening it" : g.error());
   }
-  return adopt(*name, base, size, *g);
+  return adopt(name, base, size, *g);
 }
 
 Result<std::shared_ptr<Segment>> Segment::create(sysv::Key key, const ChannelOptions& options) {

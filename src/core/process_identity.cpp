@@ -1,6 +1,5 @@
 #include "core/process_identity.hpp"
 
-#include <fcntl.h>
 #include <fmt/core.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -9,19 +8,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 
 #include "core/home_process.hpp"
+#include "core/text_file.hpp"
 
 namespace ipckit::detail {
 
 bool read_start_ticks(pid_t pid, std::uint32_t& ticks) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
   char buf[1024];
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
+  // No allocation: liveness checks run in noexcept wait loops.
+  const ssize_t n = read_text_file(path, std::span<char>(buf, sizeof buf - 1));
   if (n <= 0) return false;
   buf[n] = '\0';
   // The command name (field 2) is in parentheses and may itself contain ") ": skip to the last.

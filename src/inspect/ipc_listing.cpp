@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "core/syscall.hpp"
-#include "inspect/proc_file.hpp"
+#include "core/text_file.hpp"
 #include "inspect/proc_holders.hpp"
 #include "inspect/sysv_channel_probe.hpp"
 #include "inspect/unix_sock_diag.hpp"
@@ -81,6 +81,18 @@ void fill_channel(IpcObject& o, const Result<channel::ChannelInfo>& info, Listin
                     [](const channel::ParticipantInfo& p) { return p.alive; }));
 }
 
+// The fields every System V object has, from its /proc/sysvipc line (ShmInfo, SemInfo, MsgInfo).
+template <class Entry>
+IpcObject sysv_object(ObjectType type, const Entry& e) {
+  IpcObject o;
+  o.type = type;
+  o.id = e.id.value;
+  o.key = e.key.value();
+  o.uid = e.perm.uid;
+  o.perms = e.perm.mode & kModePermissionBits;
+  return o;
+}
+
 // System V segments; those that hold a channel (sysv_channel_probe.hpp) are listed as channels
 // named "sysv:KEY", in place of their sysv-shm row, like POSIX channels replace posix-shm rows.
 void add_sysv_shm(TypeSet types, const ProcScan& scan, Listing& out) {
@@ -90,15 +102,11 @@ void add_sysv_shm(TypeSet types, const ProcScan& scan, Listing& out) {
     return;
   }
   for (const auto& s : *shm) {
-    IpcObject o;
-    o.type = detail::is_channel_segment(s.id.value, s.size) ? ObjectType::kChannel
-                                                            : ObjectType::kSysvShm;
-    if (!types.has(o.type)) continue;
-    o.id = s.id.value;
-    o.key = s.key.value();
+    const ObjectType type = detail::is_channel_segment(s.id.value, s.size) ? ObjectType::kChannel
+                                                                           : ObjectType::kSysvShm;
+    if (!types.has(type)) continue;
+    IpcObject o = sysv_object(type, s);
     if (o.type == ObjectType::kChannel) o.name = "sysv:" + s.key.hex();
-    o.uid = s.perm.uid;
-    o.perms = s.perm.mode & kModePermissionBits;
     o.size = s.size;
     o.rss = s.rss;
     o.swap = s.swap;
@@ -120,12 +128,7 @@ void add_sysv(TypeSet types, const ProcScan& scan, Listing& out) {
   if (types.has(ObjectType::kSysvSem)) {
     if (auto sem = list_sem()) {
       for (const auto& s : *sem) {
-        IpcObject o;
-        o.type = ObjectType::kSysvSem;
-        o.id = s.id.value;
-        o.key = s.key.value();
-        o.uid = s.perm.uid;
-        o.perms = s.perm.mode & kModePermissionBits;
+        IpcObject o = sysv_object(ObjectType::kSysvSem, s);
         o.nsems = s.nsems;
         out.objects.push_back(std::move(o));
       }
@@ -136,12 +139,7 @@ void add_sysv(TypeSet types, const ProcScan& scan, Listing& out) {
   if (types.has(ObjectType::kSysvMsg)) {
     if (auto msg = list_msg()) {
       for (const auto& m : *msg) {
-        IpcObject o;
-        o.type = ObjectType::kSysvMsg;
-        o.id = m.id.value;
-        o.key = m.key.value();
-        o.uid = m.perm.uid;
-        o.perms = m.perm.mode & kModePermissionBits;
+        IpcObject o = sysv_object(ObjectType::kSysvMsg, m);
         o.size = m.cbytes;
         o.messages = m.qnum;
         out.objects.push_back(std::move(o));
@@ -243,7 +241,7 @@ void add_mqueues(const ProcScan& scan, Listing& out) {
 }
 
 void add_unix(const ProcScan& scan, Listing& out) {
-  auto text = detail::read_text_file("/proc/net/unix");
+  auto text = ipckit::detail::read_text_file("/proc/net/unix");
   if (!text) {
     out.warnings.push_back(text.error());
     return;

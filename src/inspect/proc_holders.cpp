@@ -14,7 +14,7 @@
 #include <optional>
 #include <string_view>
 
-#include "inspect/proc_file.hpp"
+#include "core/text_file.hpp"
 
 namespace ipckit::inspect::detail {
 
@@ -56,7 +56,7 @@ std::optional<DevIno> ipc_namespace(const std::string& dir) {
 // whose namespace cannot be told, so that nothing held is ever taken for unheld).
 bool scan_maps(pid_t pid, const std::string& dir, const std::optional<DevIno>& own_ns,
                ProcScan& scan, bool& holds) {
-  auto text = read_text_file((dir + "/maps").c_str());
+  auto text = ipckit::detail::read_text_file(dir + "/maps");
   if (!text) return text.error().code() != EACCES && text.error().code() != EPERM;
   std::optional<bool> same_ns;  // looked up at the first "/SYSV" mapping
   std::string_view rest = *text;
@@ -149,7 +149,7 @@ ProcScan scan_processes(bool maps, bool fds) {
     if (fds) readable = scan_fds(pid, dir, scan, holds) && readable;
     if (!readable) ++scan.unreadable;
     if (!holds) continue;
-    auto comm = read_text_file((dir + "/comm").c_str());
+    auto comm = ipckit::detail::read_text_file(dir + "/comm");
     std::string name = comm ? *comm : std::string();
     while (!name.empty() && name.back() == '\n')
       name.pop_back();

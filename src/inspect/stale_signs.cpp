@@ -12,7 +12,7 @@
 
 #include "core/file_lease.hpp"
 #include "core/syscall.hpp"
-#include "inspect/proc_file.hpp"
+#include "core/text_file.hpp"
 #include "ipckit/core/fd.hpp"
 
 namespace ipckit::inspect {
@@ -34,7 +34,7 @@ std::optional<T> parse_number(std::string_view s, int base = 10) {
 
 // The super options of the mount at /proc (the last one mounted there wins).
 std::string proc_mount_options() {
-  auto text = detail::read_text_file("/proc/self/mountinfo");
+  auto text = ipckit::detail::read_text_file("/proc/self/mountinfo");
   if (!text) return {};
   std::istringstream in(*text);
   std::string line, options;
@@ -64,7 +64,7 @@ bool hides_processes(const std::string& options) {
 
 // pid 2 is kthreadd, a kernel thread with parent 0, only in the initial pid namespace.
 bool initial_pid_namespace() {
-  auto stat = detail::read_text_file("/proc/2/stat");
+  auto stat = ipckit::detail::read_text_file("/proc/2/stat");
   if (!stat) return false;
   const auto close = stat->rfind(')');
   if (close == std::string::npos || stat->find("(kthreadd)") == std::string::npos) return false;
@@ -110,7 +110,7 @@ std::optional<int> msgrcv_queue(const Blocked& b) {
 }  // namespace
 
 ProcessView process_view() {
-  if (auto status = detail::read_text_file("/proc/self/status")) {
+  if (auto status = ipckit::detail::read_text_file("/proc/self/status")) {
     const auto at = status->find("\nNSpid:");
     if (at != std::string::npos) {
       std::istringstream line(status->substr(at + 7, status->find('\n', at + 1) - at - 7));
@@ -167,7 +167,7 @@ MsgWaiters msgrcv_waiters() {
     while (const dirent* t = ::readdir(tasks)) {
       if (!all_digits(t->d_name)) continue;
       const std::string file = task_dir + "/" + t->d_name + "/syscall";
-      auto text = detail::read_text_file(file.c_str());
+      auto text = ipckit::detail::read_text_file(file);
       if (!text) {
         if (text.error().code() != ENOENT && text.error().code() != ESRCH) ++unreadable;
         continue;

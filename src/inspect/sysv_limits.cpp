@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "inspect/proc_file.hpp"
+#include "core/text_file.hpp"
 #include "ipckit/inspect/sysv_objects.hpp"
 
 namespace ipckit::inspect {
@@ -23,29 +23,34 @@ union SemArg {
 };
 
 std::optional<std::uint64_t> read_u64(const char* path) {
-  auto text = detail::read_text_file(path);
+  auto text = ipckit::detail::read_text_file(path);
   if (!text) return std::nullopt;
-  return detail::parse_first_u64(*text);
+  return ipckit::detail::parse_first_u64(*text);
 }
 
-std::optional<int> read_int(const char* path) {
-  auto text = detail::read_text_file(path);
-  if (!text) return std::nullopt;
-  auto v = detail::parse_first_i64(*text);
+// The first token of `text` as an int, or nullopt.
+std::optional<int> parse_first_int(std::string_view text) {
+  auto v = ipckit::detail::parse_first_i64(text);
   if (!v || *v < INT32_MIN || *v > INT32_MAX) return std::nullopt;
   return static_cast<int>(*v);
 }
 
+std::optional<int> read_int(const char* path) {
+  auto text = ipckit::detail::read_text_file(path);
+  if (!text) return std::nullopt;
+  return parse_first_int(*text);
+}
+
 // "/proc/sys/kernel/sem": four integers, SEMMSL SEMMNS SEMOPM SEMMNI.
 std::optional<std::array<int, 4>> read_sem_file() {
-  auto text = detail::read_text_file("/proc/sys/kernel/sem");
+  auto text = ipckit::detail::read_text_file("/proc/sys/kernel/sem");
   if (!text) return std::nullopt;
   std::array<int, 4> values{};
   std::string_view rest = *text;
   for (int& value : values) {
-    auto v = detail::parse_first_i64(rest);
-    if (!v || *v < INT32_MIN || *v > INT32_MAX) return std::nullopt;
-    value = static_cast<int>(*v);
+    auto v = parse_first_int(rest);
+    if (!v) return std::nullopt;
+    value = *v;
     const auto begin = rest.find_first_not_of(" \t\n");
     rest.remove_prefix(begin);
     const auto end = rest.find_first_of(" \t\n");

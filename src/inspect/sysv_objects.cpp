@@ -11,7 +11,7 @@
 #include <string>
 #include <system_error>
 
-#include "inspect/proc_file.hpp"
+#include "core/text_file.hpp"
 
 namespace ipckit::inspect {
 
@@ -180,7 +180,7 @@ Result<std::vector<MsgObject>> msg_by_syscalls() {
 template <class T, class Parse, class Syscalls>
 Result<std::vector<T>> list(Source source, const char* path, Parse parse, Syscalls syscalls) {
   if (source == Source::kSyscalls) return syscalls();
-  auto text = detail::read_text_file(path);
+  auto text = ipckit::detail::read_text_file(path);
   if (text) return parse(*text);
   if (source == Source::kProc) return std::unexpected(text.error());
   return syscalls();

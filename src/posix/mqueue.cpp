@@ -11,10 +11,12 @@
 #include <limits>
 #include <utility>
 
+#include "core/deadline.hpp"
 #include "core/syscall.hpp"
 #include "posix/mqueue_limits.hpp"
 #include "posix/mqueue_notify.hpp"
 #include "posix/name.hpp"
+#include "posix/unlink_if_failed.hpp"
 
 namespace ipckit::posix {
 
@@ -43,22 +45,6 @@ int open_flags(MqAccess access, MqBlocking blocking) {
   if (blocking == MqBlocking::kNonBlock) flags |= O_NONBLOCK;
   return flags;
 }
-
-// Undoes a half-done create(): unlinks the name it made (only that) unless dismissed.
-class UnlinkIfFailed {
- public:
-  UnlinkIfFailed(const std::string& name, bool armed) : name_(name), armed_(armed) {}
-  ~UnlinkIfFailed() {
-    if (armed_) ::mq_unlink(name_.c_str());
-  }
-  UnlinkIfFailed(const UnlinkIfFailed&) = delete;
-  UnlinkIfFailed& operator=(const UnlinkIfFailed&) = delete;
-  void dismiss() { armed_ = false; }
-
- private:
-  const std::string& name_;
-  bool armed_;
-};
 
 // The absolute CLOCK_REALTIME time `d` from now, saturated instead of overflowing.
 timespec realtime_after(nanoseconds d) {
@@ -89,14 +75,10 @@ timespec to_timespec(std::chrono::system_clock::time_point tp) {
 // (then errno is ETIMEDOUT). An early ETIMEDOUT (the realtime clock jumped forward) retries.
 template <class Op>
 auto with_timeout(nanoseconds timeout, Op op) -> decltype(op(timespec{})) {
-  using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC on Linux
-  timeout = std::max(timeout, nanoseconds::zero());
-  const auto start = Clock::now();
-  const auto deadline =
-      timeout >= Clock::time_point::max() - start ? Clock::time_point::max() : start + timeout;
+  using ipckit::detail::Clock;
+  const auto deadline = ipckit::detail::deadline_after(timeout);
   for (;;) {
-    const auto left = std::max(nanoseconds(deadline - Clock::now()), nanoseconds::zero());
-    const auto r = op(realtime_after(left));
+    const auto r = op(realtime_after(ipckit::detail::time_left(deadline)));
     if (r != -1) return r;
     const int err = errno;
     if (err != EINTR && err != ETIMEDOUT) return r;
@@ -160,7 +142,7 @@ Result<MessageQueue> MessageQueue::create(std::string_view name, const MqCreateO
   }
   if (!fd) return fail(EAGAIN, "mq_open", n, "the name keeps appearing and disappearing");
 
-  UnlinkIfFailed undo(n, created);
+  detail::UnlinkIfFailed undo(n, created, ::mq_unlink);
   // mq_open applied the umask; set the bits asked for exactly.
   if (created && ::fchmod(fd.get(), options.mode) != 0) return fail_errno("fchmod", n);
   mq_attr now{};

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 #include <string_view>
+#include <utility>
+
+#include "core/text_file.hpp"
 
 namespace ipckit::posix {
 
@@ -17,11 +19,11 @@ constexpr std::string_view kProcDir = "/proc/sys/fs/mqueue/";
 
 Result<long> read_proc_long(std::string_view file) {
   const std::string path = std::string(kProcDir) + std::string(file);
-  std::ifstream in(path);
-  if (!in) return fail_errno("open", path);
-  long value = 0;
-  if (!(in >> value)) return fail(EINVAL, "read", path, "not a number");
-  return value;
+  auto text = ipckit::detail::read_text_file(path);
+  if (!text) return std::unexpected(std::move(text.error()));
+  auto value = ipckit::detail::parse_first_i64(*text);
+  if (!value) return fail(EINVAL, "read", path, "not a number");
+  return static_cast<long>(*value);
 }
 
 // Open descriptors of this process, or -1 if /proc/self/fd cannot be read.

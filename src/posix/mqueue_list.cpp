@@ -12,11 +12,11 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <utility>
 
 #include "core/syscall.hpp"
+#include "core/text_file.hpp"
 #include "ipckit/posix/mqueue.hpp"
 
 namespace ipckit::posix {
@@ -93,8 +93,9 @@ bool read_entry(int dir_fd, const std::string& dir, const std::string& file, MqE
 }  // namespace
 
 Result<std::string> mqueue_mount_point(const std::string& mounts_file) {
-  std::ifstream in(mounts_file);
-  if (!in) return fail_errno("open", mounts_file);
+  auto text = ipckit::detail::read_text_file(mounts_file);
+  if (!text) return std::unexpected(std::move(text.error()));
+  std::istringstream in(std::move(*text));
   std::optional<std::string> first;
   std::string line;
   while (std::getline(in, line)) {

@@ -5,9 +5,11 @@
 #include <cerrno>
 #include <utility>
 
+#include "core/deadline.hpp"
 #include "ipckit/posix/semaphore.hpp"
 #include "posix/name.hpp"
 #include "posix/semaphore_ops.hpp"
+#include "posix/unlink_if_failed.hpp"
 
 namespace ipckit::posix {
 
@@ -45,14 +47,15 @@ Result<NamedSemaphore> NamedSemaphore::create(std::string_view name, unsigned va
   for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
     sem_t* sem = ::sem_open(n.c_str(), O_CREAT | O_EXCL, mode, value);
     if (sem != SEM_FAILED) {
+      detail::UnlinkIfFailed undo(n, true, ::sem_unlink);
       // sem_open applied the umask; set the bits asked for exactly.
       const std::string path = sem_path(n);
       if (::chmod(path.c_str(), mode) != 0) {
         Error error = Error::from_errno("chmod", path);
         ::sem_close(sem);
-        ::sem_unlink(n.c_str());
         return std::unexpected(std::move(error));
       }
+      undo.dismiss();
       return NamedSemaphore(sem, std::move(n), true);
     }
     if (errno != EEXIST || exclusive == Exclusive::kYes) return fail_errno("sem_open", n);
@@ -135,7 +138,7 @@ Result<void> NamedSemaphore::wait_until(std::chrono::steady_clock::time_point de
 }
 
 Result<void> NamedSemaphore::wait_for(std::chrono::nanoseconds timeout) const {
-  return wait_until(detail::deadline_after(timeout));
+  return wait_until(ipckit::detail::deadline_after(timeout));
 }
 
 Result<void> NamedSemaphore::post() const {

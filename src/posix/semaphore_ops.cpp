@@ -38,14 +38,6 @@ int sem_wait_until(sem_t* sem, std::chrono::steady_clock::time_point deadline) n
   return 0;
 }
 
-std::chrono::steady_clock::time_point deadline_after(std::chrono::nanoseconds timeout) noexcept {
-  using Clock = std::chrono::steady_clock;
-  const auto now = Clock::now();
-  timeout = std::max(timeout, std::chrono::nanoseconds::zero());
-  if (timeout >= Clock::time_point::max() - now) return Clock::time_point::max();
-  return now + std::chrono::duration_cast<Clock::duration>(timeout);
-}
-
 int sem_post_once(sem_t* sem) noexcept {
   return ::sem_post(sem) == 0 ? 0 : errno;
 }

@@ -17,9 +17,6 @@ int sem_try_wait(sem_t* sem, bool& took) noexcept;
 // sem_clockwait(CLOCK_MONOTONIC), restarted on EINTR with the same absolute deadline.
 int sem_wait_until(sem_t* sem, std::chrono::steady_clock::time_point deadline) noexcept;
 
-// now + timeout, with a negative timeout counted as zero and saturating at time_point::max().
-std::chrono::steady_clock::time_point deadline_after(std::chrono::nanoseconds timeout) noexcept;
-
 int sem_post_once(sem_t* sem) noexcept;
 
 int sem_get_value(sem_t* sem, int& value) noexcept;

@@ -5,6 +5,7 @@
 #include <new>
 #include <type_traits>
 
+#include "core/deadline.hpp"
 #include "ipckit/posix/semaphore.hpp"
 #include "posix/semaphore_ops.hpp"
 
@@ -70,7 +71,7 @@ Result<void> UnnamedSemaphore::wait_until(std::chrono::steady_clock::time_point 
 }
 
 Result<void> UnnamedSemaphore::wait_for(std::chrono::nanoseconds timeout) {
-  return wait_until(detail::deadline_after(timeout));
+  return wait_until(ipckit::detail::deadline_after(timeout));
 }
 
 Result<void> UnnamedSemaphore::post() {

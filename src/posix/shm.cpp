@@ -13,6 +13,7 @@
 
 #include "core/syscall.hpp"
 #include "posix/name.hpp"
+#include "posix/unlink_if_failed.hpp"
 
 namespace ipckit::posix {
 
@@ -27,22 +28,6 @@ constexpr int kCreateAttempts = 64;
 bool fits_off_t(std::size_t n) {
   return n <= static_cast<std::uintmax_t>(std::numeric_limits<off_t>::max());
 }
-
-// Undoes a half-done create(): unlinks the name it made (only that) unless dismissed.
-class UnlinkIfFailed {
- public:
-  UnlinkIfFailed(const std::string& name, bool armed) : name_(name), armed_(armed) {}
-  ~UnlinkIfFailed() {
-    if (armed_) ::shm_unlink(name_.c_str());
-  }
-  UnlinkIfFailed(const UnlinkIfFailed&) = delete;
-  UnlinkIfFailed& operator=(const UnlinkIfFailed&) = delete;
-  void dismiss() { armed_ = false; }
-
- private:
-  const std::string& name_;
-  bool armed_;
-};
 
 // shm_open with O_CREAT|O_EXCL, falling back (kNo) to a plain open. Sets `created`.
 Result<Fd> open_or_create(const std::string& name, mode_t mode, Exclusive exclusive,
@@ -106,7 +91,7 @@ Result<SharedMemoryObject> SharedMemoryObject::create(std::string_view name, std
   bool created = false;
   auto fd = open_or_create(n, mode, exclusive, created);
   if (!fd) return std::unexpected(std::move(fd.error()));
-  UnlinkIfFailed undo(n, created);
+  detail::UnlinkIfFailed undo(n, created, ::shm_unlink);
 
   if (created) {
     // shm_open applied the umask; set the bits asked for exactly.

@@ -16,7 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "channel/layout.hpp"
+#include "core/wait_line.hpp"
 
 namespace ipckit::shared_state::detail {
 
@@ -47,9 +47,8 @@ inline constexpr std::uint64_t kMaxVersion = ~std::uint64_t{0} >> kIndexBits;
 }
 
 // The same futex line as the channel's: `seq` is bumped before every FUTEX_WAKE, `sleepers`
-// counts processes that may sleep on it (see channel/waiting.hpp for the protocol).
-using WaitLine = channel::detail::WaitLine;
-static_assert(sizeof(WaitLine) == 128 && alignof(WaitLine) == 128);
+// counts processes that may sleep on it (see core/waiting.hpp for the protocol).
+using ipckit::detail::WaitLine;
 
 struct alignas(128) PublishedLine {
   std::atomic<std::uint64_t> word;  // pack_published(version, index)

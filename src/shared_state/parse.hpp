@@ -5,12 +5,12 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "channel/parse.hpp"
+#include "core/parsed.hpp"
 #include "shared_state/layout.hpp"
 
 namespace ipckit::shared_state::detail {
 
-using channel::detail::Parsed;
+using ipckit::detail::Parsed;
 
 // The object's shape, copied out of the header once at open and trusted from then on.
 struct Geometry {

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <utility>
 
-#include "channel/waiting.hpp"
+#include "core/waiting.hpp"
 #include "shared_state/state.hpp"
 
 namespace ipckit::shared_state {
@@ -47,9 +47,9 @@ void ReaderState::add_pin_locked(std::uint32_t index) noexcept {
 void ReaderState::drop_pin_locked(std::uint32_t index) noexcept {
   if (--local_pins_[index] != 0) return;
   // Release: our reads of the buffer happen before the writer, seeing the bit clear, rewrites it.
-  // seq_cst: the wait protocol (channel/waiting.hpp) needs it before the sleeper check.
+  // seq_cst: the wait protocol (core/waiting.hpp) needs it before the sleeper check.
   region->slot(slot).pins.fetch_and(~(std::uint64_t{1} << index), std::memory_order_seq_cst);
-  channel::detail::wake_sleepers(region->header().space);
+  ipckit::detail::wake_sleepers(region->header().space);
 }
 
 }  // namespace detail
@@ -93,9 +93,8 @@ Result<std::uint64_t> SharedStateReader::wait_newer(std::uint64_t version, Timeo
   };
   // No peer check: a dead writer may be replaced, so waiting on is the caller's choice (timeout).
   auto never = [] { return false; };
-  int rc =
-      channel::detail::wait_until(h.updates, channel::WaitPolicy{},
-                                  channel::detail::deadline_after(timeout), newer, never, never);
+  int rc = ipckit::detail::wait_until(h.updates, ipckit::detail::SpinPolicy{},
+                                      ipckit::detail::deadline_after(timeout), newer, never, never);
   if (rc != 0) {
     return fail(
         rc, "wait for shared state update", state_->region->name(),

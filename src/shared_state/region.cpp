@@ -2,32 +2,22 @@
 
 #include <fcntl.h>
 #include <fmt/core.h>
-#include <stdio.h>  // renameat2
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <ctime>
 #include <new>
-#include <random>
 
-#include "channel/waiting.hpp"
+#include "core/waiting.hpp"
+#include "core/wall_clock.hpp"
 #include "ipckit/core/fd.hpp"
+#include "posix/staged_shm.hpp"
 
 namespace ipckit::shared_state::detail {
 
 namespace {
-
-constexpr const char* kShmDir = "/dev/shm/";
-
-std::uint64_t now_unix_ns() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 void init_header(std::byte* base, const Geometry& g, std::uint64_t writer) noexcept {
   auto self = self_identity();
@@ -43,7 +33,7 @@ void init_header(std::byte* base, const Geometry& g, std::uint64_t writer) noexc
   h->creator_pid = static_cast<std::uint32_t>(self.pid);
   h->creator_uid = ::geteuid();
   h->creator_start_ticks = self.start_ticks;
-  h->created_unix_ns = now_unix_ns();
+  h->created_unix_ns = ipckit::detail::now_unix_ns();
   new (base + kHeaderSize) ReaderSlot[g.reader_slots]{};
   // Version 0 is the all-zero table in buffer 0 (ftruncate zero-fills).
   h->published.word.store(pack_published(0, 0), std::memory_order_relaxed);
@@ -54,14 +44,7 @@ void init_header(std::byte* base, const Geometry& g, std::uint64_t writer) noexc
 }  // namespace
 
 Result<std::string> Region::check_name(std::string_view name) {
-  std::string_view bare = name;
-  if (!bare.empty() && bare.front() == '/') bare.remove_prefix(1);
-  if (bare.empty() || bare.size() > 200 || bare.find('/') != std::string_view::npos ||
-      bare == "." || bare == "..") {
-    return fail(EINVAL, "shared state name", fmt::format("'{}'", name),
-                "must be 1 to 200 characters with no '/' after an optional leading one");
-  }
-  return std::string(bare);
+  return posix::detail::check_staged_name(name, "shared state name");
 }
 
 Region::Region(std::string name, std::byte* base, Geometry g)
@@ -81,69 +64,38 @@ Result<std::shared_ptr<Region>> Region::create(std::string_view raw_name, std::s
   if (!name) return std::unexpected(name.error());
   auto g = make_geometry(table_size, options.buffers, options.max_readers);
   if (!g) return fail(EINVAL, "create shared state", *name, g.error());
-  const auto size = static_cast<off_t>(g->total_size);
 
-  // Build under a private temporary name, then publish with a no-replace rename: nobody can
-  // open a half-initialised object, and an existing object is never replaced.
-  std::mt19937_64 rng(std::random_device{}() ^ static_cast<std::uint64_t>(::getpid()));
-  const std::string tmp = fmt::format("{}.creating-{}-{:x}", *name, ::getpid(), rng());
-  Fd fd(::shm_open(("/" + tmp).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd) return fail_errno("shm_open", *name);
-  auto drop_tmp = [&] { ::shm_unlink(("/" + tmp).c_str()); };
-
-  if (::fchmod(fd.get(), options.mode & 07777) != 0 || ::ftruncate(fd.get(), size) != 0) {
-    auto e = Error::from_errno("create shared state", *name);
-    drop_tmp();
-    return std::unexpected(e);
-  }
-  // Allocate every page now: an undersized /dev/shm fails here with ENOSPC, not later with SIGBUS.
-  if (int rc = ::posix_fallocate(fd.get(), 0, size); rc != 0) {
-    drop_tmp();
-    return fail(
-        rc, "posix_fallocate", *name,
-        rc == ENOSPC ? fmt::format("/dev/shm has no room for {} bytes", g->total_size) : "");
-  }
-  void* base = ::mmap(nullptr, g->total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (base == MAP_FAILED) {
-    auto e = Error::from_errno("mmap", *name);
-    drop_tmp();
-    return std::unexpected(e);
-  }
-  init_header(static_cast<std::byte*>(base), *g, self_identity().pack());
-
-  const std::string from = kShmDir + tmp;
-  const std::string to = kShmDir + *name;
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
-    auto e = Error::from_errno("create shared state", *name);
-    ::munmap(base, g->total_size);
-    drop_tmp();
-    return std::unexpected(e);
-  }
-  return std::shared_ptr<Region>(new Region(*name, static_cast<std::byte*>(base), *g));
+  // Build under a private temporary name, then publish with a no-replace rename (StagedShm):
+  // nobody can open a half-initialised object, and an existing object is never replaced.
+  auto staged =
+      posix::detail::StagedShm::create(*name, g->total_size, options.mode, "create shared state");
+  if (!staged) return std::unexpected(staged.error());
+  init_header(static_cast<std::byte*>(staged->base()), *g, self_identity().pack());
+  if (auto published = staged->publish(); !published)
+    return std::unexpected(std::move(published.error()));
+  return std::shared_ptr<Region>(
+      new Region(*name, static_cast<std::byte*>(staged->release_mapping()), *g));
 }
 
 Result<std::shared_ptr<Region>> Region::open(std::string_view raw_name) {
-  auto name = check_name(raw_name);
-  if (!name) return std::unexpected(name.error());
-  Fd fd(::shm_open(("/" + *name).c_str(), O_RDWR | O_CLOEXEC, 0));
-  if (!fd) return fail_errno("shm_open", *name);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail_errno("fstat", *name);
-  const auto size = static_cast<std::size_t>(st.st_size);
+  auto shm = posix::detail::open_published(raw_name, "shared state name");
+  if (!shm) return std::unexpected(std::move(shm.error()));
+  const std::string& name = shm->name;
+  const std::size_t size = shm->size;
   // Map the header page alone first: the sizes it claims are checked against the object's size
   // before anything beyond it is touched.
   const std::size_t head = size < kHeaderSize ? size : kHeaderSize;
   Parsed<Geometry> g = Parsed<Geometry>::failure("not an ipckit shared state (empty)");
   if (head > 0) {
-    void* page = ::mmap(nullptr, head, PROT_READ, MAP_SHARED, fd.get(), 0);
-    if (page == MAP_FAILED) return fail_errno("mmap", *name);
+    void* page = ::mmap(nullptr, head, PROT_READ, MAP_SHARED, shm->fd.get(), 0);
+    if (page == MAP_FAILED) return fail_errno("mmap", name);
     g = parse_header(static_cast<const std::byte*>(page), size);
     ::munmap(page, head);
   }
-  if (!g) return fail(EPROTO, "open shared state", *name, g.error());
-  void* base = ::mmap(nullptr, g->total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (base == MAP_FAILED) return fail_errno("mmap", *name);
-  auto region = std::shared_ptr<Region>(new Region(*name, static_cast<std::byte*>(base), *g));
+  if (!g) return fail(EPROTO, "open shared state", name, g.error());
+  void* base = ::mmap(nullptr, g->total_size, PROT_READ | PROT_WRITE, MAP_SHARED, shm->fd.get(), 0);
+  if (base == MAP_FAILED) return fail_errno("mmap", name);
+  auto region = std::shared_ptr<Region>(new Region(name, static_cast<std::byte*>(base), *g));
   (void)region->header().magic.load(std::memory_order_acquire);  // the creator's release
   return region;
 }
@@ -186,7 +138,7 @@ void Region::release_slot(std::size_t i) noexcept {
   // seq_cst: the writer's wait protocol requires it of the store that precedes a wake-up.
   slots_[i].pins.store(0, std::memory_order_seq_cst);
   slots_[i].who.store(0, std::memory_order_seq_cst);
-  channel::detail::wake_sleepers(header_->space);
+  ipckit::detail::wake_sleepers(header_->space);
 }
 
 std::uint64_t Region::pinned_mask() const noexcept {

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <utility>
 
-#include "channel/waiting.hpp"
+#include "core/waiting.hpp"
 #include "shared_state/state.hpp"
 
 namespace ipckit::shared_state {
@@ -105,10 +105,10 @@ Result<Draft> SharedStateWriter::begin(Prefill prefill, Timeout timeout) {
   if (chosen < 0 && region.reclaim_dead(~std::uint64_t{0}))
     chosen = detail::pick_free(region, published);
   if (chosen < 0) {
-    const auto deadline = channel::detail::deadline_after(timeout);
+    const auto deadline = ipckit::detail::deadline_after(timeout);
     for (;;) {
-      int rc = channel::detail::wait_until(
-          region.header().space, channel::WaitPolicy{}, deadline,
+      int rc = ipckit::detail::wait_until(
+          region.header().space, ipckit::detail::SpinPolicy{}, deadline,
           [&] { return (chosen = detail::pick_free(region, published)) >= 0; },
           [&] { return region.reclaim_dead(~std::uint64_t{0}); }, [] { return false; });
       if (rc == 0) break;
@@ -193,7 +193,7 @@ Result<std::uint64_t> Draft::commit() && {
   auto& h = st->region->header();
   // seq_cst, not just release: it must be ordered before the pin scan of our next begin().
   h.published.word.store(detail::pack_published(version_, index_), std::memory_order_seq_cst);
-  channel::detail::wake_sleepers(h.updates);
+  ipckit::detail::wake_sleepers(h.updates);
   return version_;
 }
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "core/deadline.hpp"
 #include "core/syscall.hpp"
 
 namespace ipckit::sysv {
@@ -52,15 +53,6 @@ class SembufList {
 bool any_nowait(std::span<const SemOp> ops) {
   return std::any_of(ops.begin(), ops.end(),
                      [](const SemOp& o) { return (o.flags & kNoWait) != 0; });
-}
-
-timespec to_timespec(std::chrono::nanoseconds d) {
-  if (d < std::chrono::nanoseconds::zero()) d = std::chrono::nanoseconds::zero();
-  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(d);
-  timespec ts{};
-  ts.tv_sec = static_cast<std::time_t>(secs.count());
-  ts.tv_nsec = static_cast<long>((d - secs).count());
-  return ts;
 }
 
 // semctl() for the commands that take no fourth argument or an int.
@@ -162,21 +154,17 @@ Result<void> SemaphoreSet::apply(std::initializer_list<SemOp> ops) const {
 
 Result<void> SemaphoreSet::apply_for(std::span<const SemOp> ops,
                                      std::chrono::nanoseconds timeout) const {
-  using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC on Linux
+  using ipckit::detail::Clock;
   SembufList list(ops);
-  timeout = std::max(timeout, std::chrono::nanoseconds::zero());
-  const auto start = Clock::now();
-  // Saturate instead of overflowing for "forever"-sized timeouts.
-  const auto deadline =
-      timeout >= Clock::time_point::max() - start ? Clock::time_point::max() : start + timeout;
-  std::chrono::nanoseconds remaining = timeout;
+  const auto deadline = ipckit::detail::deadline_after(timeout);
+  std::chrono::nanoseconds remaining = std::max(timeout, std::chrono::nanoseconds::zero());
   for (;;) {
-    timespec ts = to_timespec(remaining);
+    timespec ts = ipckit::detail::relative_timespec(remaining);
     if (::semtimedop(id_.value, list.data(), list.size(), &ts) == 0) return {};
     const int err = errno;
     const auto now = Clock::now();
     if (err == EINTR) {
-      remaining = std::max(std::chrono::nanoseconds(deadline - now), std::chrono::nanoseconds(0));
+      remaining = ipckit::detail::time_left(deadline);
       continue;
     }
     // EAGAIN means "timed out" unless a kNoWait op refused before the deadline.

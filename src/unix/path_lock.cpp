@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <sstream>
+#include <utility>
+
+#include "core/text_file.hpp"
 
 namespace ipckit::uds::detail {
 
@@ -147,7 +149,9 @@ Result<void> PathLock::remove() {
 std::string describe_flock_holder(dev_t dev, ino_t ino) {
   // Lines look like "1: FLOCK  ADVISORY  WRITE 4242 00:2d:1234 0 EOF"; waiters have "->" after
   // the number. The device is "major:minor" in hex.
-  std::ifstream locks("/proc/locks");
+  // No /proc/locks (no /proc): nothing to tell.
+  auto text = ipckit::detail::read_text_file("/proc/locks");
+  std::istringstream locks(text ? std::move(*text) : std::string());
   const std::string file = fmt::format("{:02x}:{:02x}:{}", major(dev), minor(dev), ino);
   std::string line;
   while (std::getline(locks, line)) {
@@ -159,7 +163,8 @@ std::string describe_flock_holder(dev_t dev, ino_t ino) {
     if (id != file) continue;
     if (pid.empty() || pid == "0") return "a process outside this pid namespace";
     std::string comm;
-    std::ifstream(fmt::format("/proc/{}/comm", pid)) >> comm;
+    if (auto name = ipckit::detail::read_text_file(fmt::format("/proc/{}/comm", pid)))
+      std::istringstream(*name) >> comm;
     struct stat proc {};
     const std::string proc_dir = fmt::format("/proc/{}", pid);
     std::string who = fmt::format("pid {}", pid);

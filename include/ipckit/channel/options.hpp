@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <limits>
 
+#include "ipckit/core/timeout.hpp"
+
 namespace ipckit::channel {
 
 // Who may use each side of the ring. Fixed at creation.
@@ -60,9 +62,9 @@ enum class ReceiveMode {
   kFollow,
 };
 
-// A relative timeout for blocking calls. kForever waits until the operation completes or the
-// peer is gone.
-using Timeout = std::chrono::nanoseconds;
-inline constexpr Timeout kForever = Timeout::max();
+// A relative timeout for blocking calls (ipckit/core/timeout.hpp). kForever waits until the
+// operation completes or the peer is gone.
+using ipckit::kForever;
+using ipckit::Timeout;
 
 }  // namespace ipckit::channel

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstddef>
 
+#include "ipckit/core/timeout.hpp"
+
 namespace ipckit::shared_state {
 
 struct SharedStateOptions {
@@ -29,8 +31,9 @@ enum class Prefill {
   kNone,     // whatever older complete version the buffer last held: for full rewrites
 };
 
-// A relative timeout for blocking calls. kForever waits until the call can complete.
-using Timeout = std::chrono::nanoseconds;
-inline constexpr Timeout kForever = Timeout::max();
+// A relative timeout for blocking calls (ipckit/core/timeout.hpp). kForever waits until the call
+// can complete.
+using ipckit::kForever;
+using ipckit::Timeout;
 
 }  // namespace ipckit::shared_state

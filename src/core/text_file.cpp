@@ -1,4 +1,4 @@
-#include "inspect/proc_file.hpp"
+#include "core/text_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,8 +8,9 @@
 #include <system_error>
 
 #include "core/syscall.hpp"
+#include "ipckit/core/fd.hpp"
 
-namespace ipckit::inspect::detail {
+namespace ipckit::detail {
 
 namespace {
 
@@ -31,24 +32,31 @@ std::optional<T> parse_whole(std::string_view token) {
 
 }  // namespace
 
-Result<std::string> read_text_file(const char* path) {
-  const int fd = ipckit::detail::retry_eintr([&] { return ::open(path, O_RDONLY | O_CLOEXEC); });
-  if (fd < 0) return fail_errno("open", path);
+Result<std::string> read_text_file(const std::string& path) {
+  Fd fd(retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); }));
+  if (!fd) return fail_errno("open", path);
   std::string text;
   std::array<char, 8192> buffer{};
   for (;;) {
-    const ssize_t n =
-        ipckit::detail::retry_eintr([&] { return ::read(fd, buffer.data(), buffer.size()); });
-    if (n < 0) {
-      auto error = fail_errno("read", path);
-      ::close(fd);
-      return error;
-    }
-    if (n == 0) break;
+    const ssize_t n = retry_eintr([&] { return ::read(fd.get(), buffer.data(), buffer.size()); });
+    if (n < 0) return fail_errno("read", path);
+    if (n == 0) return text;
     text.append(buffer.data(), static_cast<std::size_t>(n));
   }
-  ::close(fd);
-  return text;
+}
+
+ssize_t read_text_file(const char* path, std::span<char> buffer) noexcept {
+  Fd fd(retry_eintr([&] { return ::open(path, O_RDONLY | O_CLOEXEC); }));
+  if (!fd) return -1;
+  std::size_t filled = 0;
+  while (filled < buffer.size()) {
+    const ssize_t n = retry_eintr(
+        [&] { return ::read(fd.get(), buffer.data() + filled, buffer.size() - filled); });
+    if (n < 0) return -1;
+    if (n == 0) break;
+    filled += static_cast<std::size_t>(n);
+  }
+  return static_cast<ssize_t>(filled);
 }
 
 std::optional<std::int64_t> parse_first_i64(std::string_view text) {
@@ -59,4 +67,4 @@ std::optional<std::uint64_t> parse_first_u64(std::string_view text) {
   return parse_whole<std::uint64_t>(first_token(text));
 }
 
-}  // namespace ipckit::inspect::detail
+}  // namespace ipckit::detail

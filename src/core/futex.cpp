@@ -1,4 +1,4 @@
-#include "channel/futex.hpp"
+#include "core/futex.hpp"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -8,7 +8,9 @@
 #include <climits>
 #include <ctime>
 
-namespace ipckit::channel::detail {
+#include "core/deadline.hpp"
+
+namespace ipckit::detail {
 
 namespace {
 long futex(std::atomic<std::uint32_t>& word, int op, std::uint32_t val,
@@ -22,9 +24,7 @@ long futex(std::atomic<std::uint32_t>& word, int op, std::uint32_t val,
 int futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
                std::chrono::nanoseconds timeout) noexcept {
   if (timeout.count() <= 0) return ETIMEDOUT;
-  struct timespec ts;
-  ts.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000'000);
-  ts.tv_nsec = static_cast<long>(timeout.count() % 1'000'000'000);
+  const timespec ts = relative_timespec(timeout);
   if (futex(word, FUTEX_WAIT, expected, &ts) == 0) return 0;
   return errno;
 }
@@ -33,4 +33,4 @@ void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
   futex(word, FUTEX_WAKE, static_cast<std::uint32_t>(count), nullptr);
 }
 
-}  // namespace ipckit::channel::detail
+}  // namespace ipckit::detail

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdint>
 
-namespace ipckit::channel::detail {
+namespace ipckit::detail {
 
 // Sleeps while *word == expected, for at most `timeout`. Returns 0 when woken, or the errno:
 // EAGAIN (the word already differed), ETIMEDOUT, EINTR. Spurious returns are possible: callers
@@ -25,4 +25,4 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-}  // namespace ipckit::channel::detail
+}  // namespace ipckit::detail
