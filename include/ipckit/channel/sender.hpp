@@ -81,11 +81,14 @@ class Sender {
 // Reservation are used by one thread at a time.
 class Reservation {
  public:
-  // The writable space: exactly the size asked of Sender::reserve; empty once committed.
+  // The writable space: exactly the size asked of Sender::reserve; empty once committed or
+  // moved from. Safety: the span dangles once the Reservation is committed or destroyed (the
+  // space then belongs to the consumer, or to the next message); do not keep it past that.
   [[nodiscard]] std::span<std::byte> data() const noexcept { return data_; }
   // Publishes the first `size` bytes as one message. REQUIRES: size <= data().size().
-  // Returns EINVAL (and publishes nothing) when size is larger or the reservation was already
-  // committed (or moved from), EBUSY in a fork() child (the reservation stays the parent's).
+  // Returns EINVAL (and publishes nothing) when size is larger (the reservation stays open) or
+  // the reservation was already committed or moved from; EBUSY in a fork() child (the
+  // reservation stays the parent's).
   // kMulti: waits for earlier claims up to the timeout given to reserve(); errors as
   // Sender::send.
   [[nodiscard]] Result<void> commit(std::size_t size);
