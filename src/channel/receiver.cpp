@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "channel/claims.hpp"
+#include "channel/receiver_state.hpp"
 #include "channel/segment.hpp"
 #include "channel/side_lock.hpp"
 #include "channel/streams.hpp"
@@ -19,16 +20,18 @@ using detail::kRoleProducer;
 
 Receiver::Receiver(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
                    ReceiveMode mode)
-    : segment_(std::move(segment)), slot_(slot), policy_(policy), mode_(mode) {
+    : state_(std::make_unique<State>(std::move(segment), slot, policy, mode)) {}
+
+Receiver::Receiver(Receiver&&) noexcept = default;
+Receiver& Receiver::operator=(Receiver&&) noexcept = default;
+Receiver::~Receiver() = default;
+
+Receiver::State::State(std::shared_ptr<detail::Segment> segment, std::size_t slot,
+                       WaitPolicy policy, ReceiveMode mode)
+    : Attachment(std::move(segment), slot, policy, detail::Side::kConsumer), mode_(mode) {
   auto& h = segment_->header();
-  multi_ = (segment_->geometry().flags & detail::kFlagMultiConsumer) != 0;
   head_ = h.consumer.head.load(std::memory_order_acquire);
   tail_cache_ = head_;
-  // Counter first, registrations second: a peer that registers in between is seen by one of the
-  // two (it registers before it bumps the counter).
-  peer_attaches_ = h.attaches.producers.load(std::memory_order_seq_cst);
-  saw_producer_ = segment_->any_registered(kRoleProducer);
-  h.attaches.consumers.fetch_add(1, std::memory_order_seq_cst);
   producer_deaths_ = h.attaches.producer_deaths.load(std::memory_order_seq_cst);
   // The registrations, then the stream counter: a producer seen registered has counted its
   // stream in already (Channel::sender).
@@ -41,64 +44,13 @@ Receiver::Receiver(std::shared_ptr<detail::Segment> segment, std::size_t slot, W
   }
 }
 
-Receiver& Receiver::operator=(Receiver&& other) noexcept {
-  if (this != &other) {
-    release_side();
-    segment_ = std::move(other.segment_);
-    slot_ = other.slot_;
-    policy_ = other.policy_;
-    multi_ = other.multi_;
-    peeked_ = std::exchange(other.peeked_, false);
-    head_ = other.head_;
-    tail_cache_ = other.tail_cache_;
-    next_head_ = other.next_head_;
-    peek_offset_ = other.peek_offset_;
-    peek_length_ = other.peek_length_;
-    saw_producer_ = other.saw_producer_;
-    peer_attaches_ = other.peer_attaches_;
-    producer_deaths_ = other.producer_deaths_;
-    mode_ = other.mode_;
-    joined_ = other.joined_;
-    ended_ = other.ended_;
-    stream_ = other.stream_;
-    ends_seen_ = other.ends_seen_;
-    deaths_seen_ = other.deaths_seen_;
-    attaches_seen_ = other.attaches_seen_;
-    known_ = std::move(other.known_);
-    next_liveness_ = other.next_liveness_;
-    pacer_ = other.pacer_;
-    lock_owner_ = std::exchange(other.lock_owner_, 0);
-  }
-  return *this;
+Receiver::State::~State() {
+  if (!at_home()) return;  // a fork child's copy: the registration is the parent's
+  unpeek();                // a peeked message that was not released stays for the next receiver
+  leave(false);
 }
 
-Receiver::~Receiver() {
-  release_side();
-}
-
-void Receiver::release_side() noexcept {
-  if (!segment_) return;
-  if (!segment_->home().here_exactly()) {  // a fork child's copy: the registration is the parent's
-    peeked_ = false;
-    lock_owner_ = 0;
-    segment_.reset();
-    return;
-  }
-  unpeek();  // a peeked message that was not released stays for the next receiver
-  auto& h = segment_->header();
-  if (!multi_)
-    detail::give_side(h.consumer_side.owner, h.consumer_lock, detail::self_identity().pack());
-  segment_->detach(slot_);
-  // Producers blocked on a full ring re-check whether any consumer is left.
-  detail::wake_sleepers(h.space);
-  segment_.reset();
-}
-
-bool Receiver::peer_attached_since_start() const noexcept {
-  return segment_->header().attaches.producers.load(std::memory_order_acquire) != peer_attaches_;
-}
-
-Error Receiver::end_of_stream() const {
+Error Receiver::State::end_of_stream() const {
   if (segment_->header().attaches.producer_deaths.load(std::memory_order_seq_cst) !=
       producer_deaths_) {
     return fail(ECONNRESET, "recv", segment_->name(),
@@ -109,14 +61,14 @@ Error Receiver::end_of_stream() const {
       .error();
 }
 
-void Receiver::join_stream(std::uint32_t stream) noexcept {
+void Receiver::State::join_stream(std::uint32_t stream) noexcept {
   joined_ = true;
   stream_ = stream;
   // Deaths before this stream are not this stream's.
   producer_deaths_ = segment_->header().attaches.producer_deaths.load(std::memory_order_seq_cst);
 }
 
-bool Receiver::stream_ended() noexcept {
+bool Receiver::State::stream_ended() noexcept {
   auto& a = segment_->header().attaches;
   const std::uint32_t stream = a.streams.load(std::memory_order_seq_cst);
   if (stream == stream_) return false;
@@ -129,7 +81,7 @@ bool Receiver::stream_ended() noexcept {
   return true;
 }
 
-void Receiver::scan_producers() {
+void Receiver::State::scan_producers() {
   const auto& h = segment_->header();
   // The counter first: a producer registers before it counts its attach (Channel::sender).
   attaches_seen_ = h.attaches.producers.load(std::memory_order_seq_cst);
@@ -141,13 +93,13 @@ void Receiver::scan_producers() {
   }
 }
 
-bool Receiver::events_pending() const noexcept {
+bool Receiver::State::events_pending() const noexcept {
   const auto& a = segment_->header().attaches;
   return a.producer_deaths.load(std::memory_order_seq_cst) != deaths_seen_ ||
          a.producer_ends.load(std::memory_order_seq_cst) != ends_seen_;
 }
 
-Error Receiver::next_event() {
+Error Receiver::State::next_event() {
   const auto& h = segment_->header();
   const bool died = h.attaches.producer_deaths.load(std::memory_order_seq_cst) != deaths_seen_;
   if (died) {
@@ -185,11 +137,11 @@ Error Receiver::next_event() {
       .error();
 }
 
-std::size_t Receiver::max_message() const noexcept {
+std::size_t Receiver::State::max_message() const noexcept {
   return segment_->geometry().max_message;
 }
 
-void Receiver::unpeek() noexcept {
+void Receiver::State::unpeek() noexcept {
   if (!peeked_ && lock_owner_ == 0) return;
   peeked_ = false;
   if (multi_ && lock_owner_ != 0) {
@@ -199,7 +151,8 @@ void Receiver::unpeek() noexcept {
   }
 }
 
-Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout, bool wait) {
+Result<std::optional<std::span<const std::byte>>> Receiver::State::next(Timeout timeout,
+                                                                        bool wait) {
   using Peeked = std::optional<std::span<const std::byte>>;
   if (!segment_->home().here()) return segment_->home().refuse("recv", segment_->name());
   const auto& g = segment_->geometry();
@@ -271,9 +224,7 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
         auto producers_left = [&] {
           if (follow) return events_pending();
           if (stream_ended()) return true;
-          bool registered = segment_->any_registered(kRoleProducer);
-          saw_producer_ = saw_producer_ || registered || peer_attached_since_start();
-          return saw_producer_ && !registered;
+          return peer_gone(segment_->any_registered(kRoleProducer));
         };
         bool corrupt = false;  // the claim words say the tail can never move on
         auto producers_dead = [&] {
@@ -290,8 +241,7 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
             return events_pending();
           }
           if (stream_ended()) return true;
-          saw_producer_ = saw_producer_ || alive || peer_attached_since_start();
-          return saw_producer_ && !alive;
+          return peer_gone(alive);
         };
         WaitPolicy paced = policy_;
         paced.poll_interval = pacer_.interval(policy_);
@@ -357,7 +307,7 @@ Result<std::optional<std::span<const std::byte>>> Receiver::next(Timeout timeout
   }
 }
 
-void Receiver::release() {
+void Receiver::State::release() {
   if (!peeked_ || !segment_->home().here()) return;  // a fork child's copy never hands back
   auto& h = segment_->header();
   head_ = next_head_;
@@ -370,20 +320,8 @@ void Receiver::release() {
   detail::wake_sleepers(h.space);
 }
 
-Result<std::span<const std::byte>> Receiver::peek(Timeout timeout) {
-  auto r = next(timeout, true);
-  if (!r) return std::unexpected(r.error());
-  return **r;
-}
-
-Result<std::optional<std::span<const std::byte>>> Receiver::try_peek() {
-  return next({}, false);
-}
-
-Result<std::size_t> Receiver::recv(std::span<std::byte> buffer, Timeout timeout) {
-  auto r = next(timeout, true);
-  if (!r) return std::unexpected(r.error());
-  auto message = **r;
+Result<std::size_t> Receiver::State::copy_out(std::span<const std::byte> message,
+                                              std::span<std::byte> buffer) {
   if (message.size() > buffer.size()) {
     unpeek();
     return fail(EMSGSIZE, "recv", segment_->name(),
@@ -391,18 +329,18 @@ Result<std::size_t> Receiver::recv(std::span<std::byte> buffer, Timeout timeout)
                             message.size(), buffer.size()));
   }
   if (!message.empty()) std::memcpy(buffer.data(), message.data(), message.size());
-  if (segment_->truncated()) {  // the copy may have read zeros
-    unpeek();
-    return segment_->truncated_failure("recv");
-  }
-  release();
+  auto released = release_copied();
+  if (!released) return std::unexpected(released.error());
   return message.size();
 }
 
-Result<void> Receiver::recv(std::vector<std::byte>& message, Timeout timeout) {
-  auto r = next(timeout, true);
-  if (!r) return std::unexpected(r.error());
-  message.assign((*r)->begin(), (*r)->end());
+Result<void> Receiver::State::copy_out(std::span<const std::byte> message,
+                                       std::vector<std::byte>& buffer) {
+  buffer.assign(message.begin(), message.end());
+  return release_copied();
+}
+
+Result<void> Receiver::State::release_copied() {
   if (segment_->truncated()) {  // the copy may have read zeros
     unpeek();
     return segment_->truncated_failure("recv");
@@ -411,24 +349,50 @@ Result<void> Receiver::recv(std::vector<std::byte>& message, Timeout timeout) {
   return {};
 }
 
+// The handles: a moved-from one has no State.
+
+Result<std::span<const std::byte>> Receiver::peek(Timeout timeout) {
+  if (!state_) return detail::moved_from("recv", "Receiver");
+  auto r = state_->next(timeout, true);
+  if (!r) return std::unexpected(r.error());
+  return **r;
+}
+
+Result<std::optional<std::span<const std::byte>>> Receiver::try_peek() {
+  if (!state_) return detail::moved_from("recv", "Receiver");
+  return state_->next({}, false);
+}
+
+Result<std::size_t> Receiver::recv(std::span<std::byte> buffer, Timeout timeout) {
+  if (!state_) return detail::moved_from("recv", "Receiver");
+  auto r = state_->next(timeout, true);
+  if (!r) return std::unexpected(r.error());
+  return state_->copy_out(**r, buffer);
+}
+
+Result<void> Receiver::recv(std::vector<std::byte>& message, Timeout timeout) {
+  if (!state_) return detail::moved_from("recv", "Receiver");
+  auto r = state_->next(timeout, true);
+  if (!r) return std::unexpected(r.error());
+  return state_->copy_out(**r, message);
+}
+
 Result<std::optional<std::size_t>> Receiver::try_recv(std::span<std::byte> buffer) {
-  auto r = next({}, false);
+  if (!state_) return detail::moved_from("recv", "Receiver");
+  auto r = state_->next({}, false);
   if (!r) return std::unexpected(r.error());
   if (!*r) return std::optional<std::size_t>{};
-  auto message = **r;
-  if (message.size() > buffer.size()) {
-    unpeek();
-    return fail(EMSGSIZE, "recv", segment_->name(),
-                fmt::format("the next message has {} bytes, more than the {}-byte buffer",
-                            message.size(), buffer.size()));
-  }
-  if (!message.empty()) std::memcpy(buffer.data(), message.data(), message.size());
-  if (segment_->truncated()) {  // the copy may have read zeros
-    unpeek();
-    return segment_->truncated_failure("recv");
-  }
-  release();
-  return std::optional<std::size_t>{message.size()};
+  auto size = state_->copy_out(**r, buffer);
+  if (!size) return std::unexpected(size.error());
+  return std::optional<std::size_t>{*size};
+}
+
+void Receiver::release() {
+  if (state_) state_->release();
+}
+
+std::size_t Receiver::max_message() const noexcept {
+  return state_ ? state_->max_message() : 0;
 }
 
 }  // namespace ipckit::channel

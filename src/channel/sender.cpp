@@ -7,7 +7,7 @@
 
 #include "channel/claims.hpp"
 #include "channel/segment.hpp"
-#include "channel/side_lock.hpp"
+#include "channel/sender_state.hpp"
 #include "channel/streams.hpp"
 #include "channel/waiting.hpp"
 
@@ -18,77 +18,33 @@ using detail::RecordHeader;
 
 Sender::Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
                bool maybe_break)
-    : segment_(std::move(segment)), slot_(slot), policy_(policy), maybe_break_(maybe_break) {
-  auto& h = segment_->header();
-  multi_ = (segment_->geometry().flags & detail::kFlagMultiProducer) != 0;
-  tail_ = h.producer.tail.load(std::memory_order_acquire);
-  head_cache_ = h.consumer.head.load(std::memory_order_acquire);
-  // Counter first, registrations second: a peer that registers in between is seen by one of the
-  // two (it registers before it bumps the counter).
-  peer_attaches_ = h.attaches.consumers.load(std::memory_order_seq_cst);
-  saw_consumer_ = segment_->any_registered(kRoleConsumer);
-  h.attaches.producers.fetch_add(1, std::memory_order_seq_cst);
-}
+    : state_(std::make_shared<State>(std::move(segment), slot, policy, maybe_break)) {}
 
-Sender& Sender::operator=(Sender&& other) noexcept {
-  if (this != &other) {
-    release_side();
-    segment_ = std::move(other.segment_);
-    slot_ = other.slot_;
-    policy_ = other.policy_;
-    multi_ = other.multi_;
-    writing_ = std::exchange(other.writing_, false);
-    tail_ = other.tail_;
-    head_cache_ = other.head_cache_;
-    write_pos_ = other.write_pos_;
-    saw_consumer_ = other.saw_consumer_;
-    peer_attaches_ = other.peer_attaches_;
-    claim_start_ = other.claim_start_;
-    claim_end_ = std::exchange(other.claim_end_, 0);
-    given_up_ = std::exchange(other.given_up_, false);
-    reserve_timeout_ = other.reserve_timeout_;
-    maybe_break_ = other.maybe_break_;
-  }
-  return *this;
-}
+Sender::State::State(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
+                     bool maybe_break) noexcept
+    : Attachment(std::move(segment), slot, policy, detail::Side::kProducer),
+      tail_(segment_->header().producer.tail.load(std::memory_order_acquire)),
+      head_cache_(segment_->header().consumer.head.load(std::memory_order_acquire)),
+      maybe_break_(maybe_break) {}
 
-Sender::~Sender() {
-  release_side();
-}
-
-void Sender::release_side() noexcept {
-  if (!segment_) return;
-  if (!segment_->home().here_exactly()) {  // a fork child's copy: the registration is the parent's
-    writing_ = false;
-    claim_end_ = 0;
-    segment_.reset();
-    return;
-  }
+Sender::State::~State() {
+  if (!at_home()) return;  // a fork child's copy: the registration is the parent's
   if (writing_) abandon_write();
   auto& h = segment_->header();
   detail::leave_producers(h);
   h.attaches.producer_ends.fetch_add(1, std::memory_order_seq_cst);
-  if (!multi_)
-    detail::give_side(h.producer_side.owner, h.producer_turn, detail::self_identity().pack());
   // A claim given up and still unpublished keeps the slot: whoever publishes it frees the slot.
-  if (!given_up_ || segment_->truncated() ||
-      detail::settle_claim(*segment_, slot_, claim_start_, true) != detail::Settled::kHandedOver)
-    segment_->detach(slot_);
-  // Consumers blocked on an empty ring re-check whether any producer is left.
-  detail::wake_sleepers(h.data);
-  segment_.reset();
+  leave(given_up_ && !segment_->truncated() &&
+        detail::settle_claim(*segment_, slot_, claim_start_, true) == detail::Settled::kHandedOver);
 }
 
-bool Sender::peer_attached_since_start() const noexcept {
-  return segment_->header().attaches.consumers.load(std::memory_order_acquire) != peer_attaches_;
-}
-
-std::size_t Sender::max_message() const noexcept {
+std::size_t Sender::State::max_message() const noexcept {
   return segment_->geometry().max_message;
 }
 
-Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size, Timeout timeout,
-                                                                bool wait, bool for_break) {
+Result<std::optional<std::span<std::byte>>> Sender::State::begin_write(std::size_t size,
+                                                                       Timeout timeout, bool wait,
+                                                                       bool for_break) {
   if (!segment_->home().here()) return segment_->home().refuse("send", segment_->name());
   const auto& g = segment_->geometry();
   auto& h = segment_->header();
@@ -199,22 +155,14 @@ Result<std::optional<std::span<std::byte>>> Sender::begin_write(std::size_t size
 }
 
 template <class HasRoom>
-int Sender::wait_for_room(HasRoom& has_room, detail::Clock::time_point deadline) {
+int Sender::State::wait_for_room(HasRoom& has_room, detail::Clock::time_point deadline) {
   auto& h = segment_->header();
-  auto consumers_left = [&] {
-    bool registered = segment_->any_registered(kRoleConsumer);
-    saw_consumer_ = saw_consumer_ || registered || peer_attached_since_start();
-    return saw_consumer_ && !registered;
-  };
-  auto consumers_dead = [&] {
-    bool alive = segment_->any_alive(kRoleConsumer);
-    saw_consumer_ = saw_consumer_ || alive || peer_attached_since_start();
-    return saw_consumer_ && !alive;
-  };
+  auto consumers_left = [&] { return peer_gone(segment_->any_registered(kRoleConsumer)); };
+  auto consumers_dead = [&] { return peer_gone(segment_->any_alive(kRoleConsumer)); };
   return detail::wait_until(h.space, policy_, deadline, has_room, consumers_dead, consumers_left);
 }
 
-int Sender::settle_given_up(detail::Clock::time_point deadline) {
+int Sender::State::settle_given_up(detail::Clock::time_point deadline) {
   auto& h = segment_->header();
   bool corrupt = false;
   auto settled = [&] {
@@ -230,7 +178,7 @@ int Sender::settle_given_up(detail::Clock::time_point deadline) {
   return rc == EPIPE ? EBADMSG : rc;
 }
 
-Result<bool> Sender::write_break(Timeout timeout, bool wait) {
+Result<bool> Sender::State::write_break(Timeout timeout, bool wait) {
   maybe_break_ = false;
   auto space = begin_write(detail::kBreakBody, timeout, wait, true);
   if (!space || !*space) {
@@ -253,8 +201,8 @@ Result<bool> Sender::write_break(Timeout timeout, bool wait) {
   return true;
 }
 
-Result<void> Sender::finish_write(std::size_t size, detail::Clock::time_point deadline,
-                                  bool padding) {
+Result<void> Sender::State::finish_write(std::size_t size, detail::Clock::time_point deadline,
+                                         bool padding) {
   if (segment_->truncated()) {
     // Publish nothing: the record may be in pages only this process sees.
     writing_ = false;
@@ -287,7 +235,7 @@ Result<void> Sender::finish_write(std::size_t size, detail::Clock::time_point de
   return {};
 }
 
-void Sender::abandon_write() {
+void Sender::State::abandon_write() {
   writing_ = false;
   if (!segment_->home().here()) return;  // the parent's reservation: not ours to give up
   if (multi_) {
@@ -304,18 +252,14 @@ void Sender::abandon_write() {
   tail_ = segment_->header().producer.tail.load(std::memory_order_relaxed);
 }
 
-Result<void> Sender::send(std::span<const std::byte> message, Timeout timeout) {
+Result<void> Sender::State::send(std::span<const std::byte> message, Timeout timeout) {
   auto space = begin_write(message.size(), timeout, true);
   if (!space) return std::unexpected(space.error());
   if (!message.empty()) std::memcpy((*space)->data(), message.data(), message.size());
   return finish_write(message.size(), detail::deadline_after(timeout));
 }
 
-Result<void> Sender::send(std::string_view message, Timeout timeout) {
-  return send(std::as_bytes(std::span(message.data(), message.size())), timeout);
-}
-
-Result<bool> Sender::try_send(std::span<const std::byte> message) {
+Result<bool> Sender::State::try_send(std::span<const std::byte> message) {
   auto space = begin_write(message.size(), Timeout::zero(), false);
   if (!space) return std::unexpected(space.error());
   if (!*space) return false;
@@ -326,32 +270,70 @@ Result<bool> Sender::try_send(std::span<const std::byte> message) {
   return true;
 }
 
-Result<Reservation> Sender::reserve(std::size_t size, Timeout timeout) {
+Result<std::span<std::byte>> Sender::State::reserve(std::size_t size, Timeout timeout) {
   auto space = begin_write(size, timeout, true);
   if (!space) return std::unexpected(space.error());
   reserve_timeout_ = timeout;
-  return Reservation(this, **space);
+  return **space;
 }
 
+Result<void> Sender::State::commit(std::size_t size) {
+  if (!segment_->home().here()) {
+    writing_ = false;  // the parent's reservation: not ours to publish or give up
+    return segment_->home().refuse("commit", segment_->name());
+  }
+  return finish_write(size, detail::deadline_after(reserve_timeout_));
+}
+
+const std::string& Sender::State::name() const noexcept {
+  return segment_->name();
+}
+
+// The handles: a moved-from one has no State.
+
+Result<void> Sender::send(std::span<const std::byte> message, Timeout timeout) {
+  if (!state_) return detail::moved_from("send", "Sender");
+  return state_->send(message, timeout);
+}
+
+Result<void> Sender::send(std::string_view message, Timeout timeout) {
+  return send(std::as_bytes(std::span(message.data(), message.size())), timeout);
+}
+
+Result<bool> Sender::try_send(std::span<const std::byte> message) {
+  if (!state_) return detail::moved_from("send", "Sender");
+  return state_->try_send(message);
+}
+
+Result<Reservation> Sender::reserve(std::size_t size, Timeout timeout) {
+  if (!state_) return detail::moved_from("send", "Sender");
+  auto space = state_->reserve(size, timeout);
+  if (!space) return std::unexpected(space.error());
+  return Reservation(state_, *space);
+}
+
+std::size_t Sender::max_message() const noexcept {
+  return state_ ? state_->max_message() : 0;
+}
+
+Reservation::Reservation(std::shared_ptr<Sender::State> state, std::span<std::byte> data) noexcept
+    : state_(std::move(state)), data_(data) {}
+
 Reservation::Reservation(Reservation&& other) noexcept
-    : sender_(std::exchange(other.sender_, nullptr)), data_(other.data_) {}
+    : state_(std::move(other.state_)), data_(std::exchange(other.data_, {})) {}
 
 Reservation::~Reservation() {
-  if (sender_ != nullptr) sender_->abandon_write();
+  if (state_) state_->abandon_write();
 }
 
 Result<void> Reservation::commit(std::size_t size) {
-  if (sender_ == nullptr) return fail(EINVAL, "commit", "", "the reservation is already closed");
-  if (const auto& segment = *sender_->segment_; !segment.home().here()) {
-    sender_ = nullptr;  // the parent's reservation: not ours to publish or give up
-    return segment.home().refuse("commit", segment.name());
-  }
-  if (size > data_.size()) {
-    return fail(EINVAL, "commit", sender_->segment_->name(),
+  if (!state_) return fail(EINVAL, "commit", "", "the reservation is already closed");
+  if (size > data_.size()) {  // the reservation stays open
+    return fail(EINVAL, "commit", state_->name(),
                 fmt::format("{} bytes is more than the {} reserved", size, data_.size()));
   }
-  Sender* sender = std::exchange(sender_, nullptr);
-  return sender->finish_write(size, detail::deadline_after(sender->reserve_timeout_));
+  data_ = {};
+  return std::exchange(state_, nullptr)->commit(size);
 }
 
 }  // namespace ipckit::channel

@@ -1,6 +1,6 @@
-// The consumer's adaptive pacing (include/ipckit/channel/detail/pacer.hpp): when it paces, when
+// The consumer's adaptive pacing (src/channel/pacer.hpp): when it paces, when
 // it stops, and how rarely a ping-pong peer pays for a trial.
-#include "ipckit/channel/detail/pacer.hpp"
+#include "channel/pacer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,4 @@
-// Adaptive pacing of a consumer's polls (WaitPolicy::adaptive_polling). Not part of the API:
-// here only because Receiver holds one by value.
+// Adaptive pacing of a consumer's polls (WaitPolicy::adaptive_polling). Internal.
 //
 // A consumer faster than its producers finds the ring empty after every message and then reads
 // each record right after it is written; every producer's next atomic instruction waits for

@@ -1,0 +1,68 @@
+// Sender::State: one producer's registration in a channel and its view of the ring. Internal.
+//
+// A Sender points to its State, and so does the Sender's open Reservation (shared_ptr): the State
+// lives, registered, until the last of them goes, and its destructor unregisters it once (in the
+// process that made it: a fork() child's copy only unmaps). Used by one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "channel/attachment.hpp"
+#include "ipckit/channel/sender.hpp"
+
+namespace ipckit::channel {
+
+class Sender::State : public detail::Attachment {
+ public:
+  State(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
+        bool maybe_break) noexcept;
+  ~State();
+
+  // The operations of Sender (see sender.hpp).
+  Result<void> send(std::span<const std::byte> message, Timeout timeout);
+  Result<bool> try_send(std::span<const std::byte> message);
+  // Opens the reservation: the space to write in place.
+  Result<std::span<std::byte>> reserve(std::size_t size, Timeout timeout);
+  // Publishes the first `size` bytes of the open reservation. REQUIRES: size <= its size.
+  Result<void> commit(std::size_t size);
+  void abandon_write();  // drops the open reservation; never waits
+  [[nodiscard]] std::size_t max_message() const noexcept;
+  [[nodiscard]] const std::string& name() const noexcept;
+
+ private:
+  // The space for a record of `size` bytes, or nullopt when !wait and there is none now.
+  // `for_break`: the space of a break record, which max_message does not limit.
+  Result<std::optional<std::span<std::byte>>> begin_write(std::size_t size, Timeout timeout,
+                                                          bool wait, bool for_break = false);
+  // Publishes the open reservation (a padding record when `padding`), waiting for earlier claims
+  // (kMulti) until `deadline`.
+  Result<void> finish_write(std::size_t size, std::chrono::steady_clock::time_point deadline,
+                            bool padding = false);
+  // Writes the break record this Sender may owe (src/channel/streams.hpp) before its first
+  // message. Returns false when !wait and there is no room.
+  Result<bool> write_break(Timeout timeout, bool wait);
+  // kMulti: waits until the claim we gave up is published (0, ETIMEDOUT or EBADMSG).
+  int settle_given_up(std::chrono::steady_clock::time_point deadline);
+  template <class HasRoom>
+  int wait_for_room(HasRoom& has_room, std::chrono::steady_clock::time_point deadline);
+
+  bool writing_ = false;           // a reservation is open
+  std::uint64_t tail_ = 0;         // our view of the tail (authoritative while we own the side)
+  std::uint64_t head_cache_ = 0;   // last head we read; the real head is never smaller
+  std::uint64_t write_pos_ = 0;    // position of the open reservation's record
+  std::uint64_t claim_start_ = 0;  // kMulti: the open claim, [claim_start_, claim_end_)
+  std::uint64_t claim_end_ = 0;    // kMulti: 0 when no claim is open
+  bool given_up_ = false;  // kMulti: the claim at claim_start_ was given up, not yet published
+  Timeout reserve_timeout_ = kForever;  // how long commit() may wait for earlier claims
+  // try_send's wait for earlier claims (kMulti), which are normally being copied: not a timeout.
+  static constexpr Timeout kTryGrace = std::chrono::milliseconds(100);
+  bool maybe_break_ = false;  // a break record may be owed before the first message
+};
+
+}  // namespace ipckit::channel
