@@ -20,6 +20,7 @@
 #include "channel/streams.hpp"
 #include "core/syscall.hpp"
 #include "ipckit/core/fd.hpp"
+#include "ipckit/posix/name.hpp"
 
 namespace ipckit::channel::detail {
 
@@ -63,15 +64,10 @@ void init_header(Header& h, const Geometry& g) noexcept {
   h.magic.store(kMagic, std::memory_order_release);
 }
 
-Result<std::string> Segment::check_name(std::string_view name) {
-  std::string_view bare = name;
-  if (!bare.empty() && bare.front() == '/') bare.remove_prefix(1);
-  if (bare.empty() || bare.size() > 200 || bare.find('/') != std::string_view::npos ||
-      bare == "." || bare == "..") {
-    return fail(EINVAL, "channel name", fmt::format("'{}'", name),
-                "must be 1 to 200 characters with no '/' after an optional leading one");
-  }
-  return std::string(bare);
+Result<std::string> Segment::check_name(std::string_view name, std::string_view operation) {
+  auto checked = posix::check_name(name, posix::NameKind::kChannel, operation);
+  if (!checked) return std::unexpected(std::move(checked.error()));
+  return checked->substr(1);
 }
 
 Segment::Segment(std::string name, void* base, std::size_t size, bool sysv, Geometry g)
@@ -107,7 +103,7 @@ Result<std::shared_ptr<Segment>> Segment::adopt(std::string name, void* base, st
 
 Result<std::shared_ptr<Segment>> Segment::create(std::string_view raw_name,
                                                  const ChannelOptions& options) {
-  auto name = check_name(raw_name);
+  auto name = check_name(raw_name, "create channel");
   if (!name) return std::unexpected(name.error());
   auto g = geometry_for(options, *name);
   if (!g) return std::unexpected(g.error());

@@ -15,6 +15,7 @@
 
 #include "channel/waiting.hpp"
 #include "ipckit/core/fd.hpp"
+#include "ipckit/posix/name.hpp"
 
 namespace ipckit::shared_state::detail {
 
@@ -53,15 +54,10 @@ void init_header(std::byte* base, const Geometry& g, std::uint64_t writer) noexc
 
 }  // namespace
 
-Result<std::string> Region::check_name(std::string_view name) {
-  std::string_view bare = name;
-  if (!bare.empty() && bare.front() == '/') bare.remove_prefix(1);
-  if (bare.empty() || bare.size() > 200 || bare.find('/') != std::string_view::npos ||
-      bare == "." || bare == "..") {
-    return fail(EINVAL, "shared state name", fmt::format("'{}'", name),
-                "must be 1 to 200 characters with no '/' after an optional leading one");
-  }
-  return std::string(bare);
+Result<std::string> Region::check_name(std::string_view name, std::string_view operation) {
+  auto checked = posix::check_name(name, posix::NameKind::kSharedState, operation);
+  if (!checked) return std::unexpected(std::move(checked.error()));
+  return checked->substr(1);
 }
 
 Region::Region(std::string name, std::byte* base, Geometry g)
@@ -77,7 +73,7 @@ Region::~Region() {
 
 Result<std::shared_ptr<Region>> Region::create(std::string_view raw_name, std::size_t table_size,
                                                const SharedStateOptions& options) {
-  auto name = check_name(raw_name);
+  auto name = check_name(raw_name, "create shared state");
   if (!name) return std::unexpected(name.error());
   auto g = make_geometry(table_size, options.buffers, options.max_readers);
   if (!g) return fail(EINVAL, "create shared state", *name, g.error());
