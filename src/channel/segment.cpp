@@ -19,6 +19,7 @@
 #include "core/syscall.hpp"
 #include "core/wall_clock.hpp"
 #include "ipckit/core/fd.hpp"
+#include "ipckit/posix/name.hpp"
 #include "posix/staged_shm.hpp"
 
 namespace ipckit::channel::detail {
@@ -54,8 +55,10 @@ void init_header(Header& h, const Geometry& g) noexcept {
   h.magic.store(kMagic, std::memory_order_release);
 }
 
-Result<std::string> Segment::check_name(std::string_view name) {
-  return posix::detail::check_staged_name(name, "channel name");
+Result<std::string> Segment::check_name(std::string_view name, std::string_view operation) {
+  auto checked = posix::check_name(name, posix::NameKind::kChannel, operation);
+  if (!checked) return std::unexpected(std::move(checked.error()));
+  return checked->substr(1);
 }
 
 Segment::Segment(std::string name, void* base, std::size_t size, bool sysv, Geometry g)
@@ -91,7 +94,7 @@ Result<std::shared_ptr<Segment>> Segment::adopt(std::string name, void* base, st
 
 Result<std::shared_ptr<Segment>> Segment::create(std::string_view raw_name,
                                                  const ChannelOptions& options) {
-  auto name = check_name(raw_name);
+  auto name = check_name(raw_name, "create channel");
   if (!name) return std::unexpected(name.error());
   auto g = geometry_for(options, *name);
   if (!g) return std::unexpected(g.error());
@@ -113,7 +116,7 @@ Result<std::shared_ptr<Segment>> Segment::create(std::string_view raw_name,
 }
 
 Result<std::shared_ptr<Segment>> Segment::open(std::string_view raw_name) {
-  auto shm = posix::detail::open_published(raw_name, "channel name");
+  auto shm = posix::detail::open_published(raw_name, posix::NameKind::kChannel);
   if (!shm) return std::unexpected(std::move(shm.error()));
   const std::string& name = shm->name;
   const std::size_t size = shm->size;

@@ -37,9 +37,10 @@ class Segment {
                                                                const ChannelOptions& options);
   [[nodiscard]] static Result<std::shared_ptr<Segment>> open(sysv::Key key);
 
-  // Checks a channel name: 1..200 characters, no '/' but an optional leading one.
+  // posix::check_name(name, NameKind::kChannel, operation) (ipckit/posix/name.hpp).
   // Returns the name without the leading slash.
-  [[nodiscard]] static Result<std::string> check_name(std::string_view name);
+  [[nodiscard]] static Result<std::string> check_name(std::string_view name,
+                                                      std::string_view operation = "open channel");
 
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;

@@ -13,9 +13,9 @@
 
 #include "core/deadline.hpp"
 #include "core/syscall.hpp"
+#include "ipckit/posix/name.hpp"
 #include "posix/mqueue_limits.hpp"
 #include "posix/mqueue_notify.hpp"
-#include "posix/name.hpp"
 #include "posix/unlink_if_failed.hpp"
 
 namespace ipckit::posix {
@@ -105,7 +105,7 @@ MessageQueue& MessageQueue::operator=(MessageQueue&& other) noexcept = default;
 MessageQueue::~MessageQueue() = default;
 
 Result<MessageQueue> MessageQueue::create(std::string_view name, const MqCreateOptions& options) {
-  auto checked = detail::check_posix_name(name, "mq_open");
+  auto checked = check_name(name, NameKind::kMessageQueue, "mq_open");
   if (!checked) return std::unexpected(std::move(checked.error()));
   std::string n = std::move(*checked);
   if ((options.mode & ~kPermissionBits) != 0) {
@@ -154,7 +154,7 @@ Result<MessageQueue> MessageQueue::create(std::string_view name, const MqCreateO
 
 Result<MessageQueue> MessageQueue::open(std::string_view name, MqAccess access,
                                         MqBlocking blocking) {
-  auto checked = detail::check_posix_name(name, "mq_open");
+  auto checked = check_name(name, NameKind::kMessageQueue, "mq_open");
   if (!checked) return std::unexpected(std::move(checked.error()));
   std::string n = std::move(*checked);
   Fd fd(::mq_open(n.c_str(), open_flags(access, blocking)));
@@ -165,7 +165,7 @@ Result<MessageQueue> MessageQueue::open(std::string_view name, MqAccess access,
 }
 
 Result<void> MessageQueue::unlink(std::string_view name) {
-  auto checked = detail::check_posix_name(name, "mq_unlink");
+  auto checked = check_name(name, NameKind::kMessageQueue, "mq_unlink");
   if (!checked) return std::unexpected(std::move(checked.error()));
   if (::mq_unlink(checked->c_str()) != 0) return fail_errno("mq_unlink", *checked);
   return {};

@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "core/deadline.hpp"
+#include "ipckit/posix/name.hpp"
 #include "ipckit/posix/semaphore.hpp"
-#include "posix/name.hpp"
 #include "posix/semaphore_ops.hpp"
 #include "posix/unlink_if_failed.hpp"
 
@@ -16,9 +16,8 @@ namespace ipckit::posix {
 namespace {
 
 constexpr mode_t kPermissionBits = 0777;
-// glibc keeps "/name" as the file /dev/shm/sem.name, which must fit NAME_MAX.
+// glibc keeps "/name" as the file /dev/shm/sem.name (hence NameKind::kSemaphore's limit).
 constexpr std::string_view kSemPrefix = "/dev/shm/sem.";
-constexpr std::size_t kSemNameMax = detail::kPosixNameMax - 4;  // strlen("sem.")
 // How often create(kNo) retries when the name vanishes between O_EXCL and the plain open.
 constexpr int kCreateAttempts = 64;
 
@@ -34,7 +33,7 @@ Error sem_error(int code, const std::string& name, const char* operation) {
 
 Result<NamedSemaphore> NamedSemaphore::create(std::string_view name, unsigned value, mode_t mode,
                                               Exclusive exclusive) {
-  auto checked = detail::check_posix_name(name, "sem_open", kSemNameMax);
+  auto checked = check_name(name, NameKind::kSemaphore, "sem_open");
   if (!checked) return std::unexpected(std::move(checked.error()));
   std::string n = std::move(*checked);
   if (value > kSemValueMax) {
@@ -68,7 +67,7 @@ Result<NamedSemaphore> NamedSemaphore::create(std::string_view name, unsigned va
 }
 
 Result<NamedSemaphore> NamedSemaphore::open(std::string_view name) {
-  auto checked = detail::check_posix_name(name, "sem_open", kSemNameMax);
+  auto checked = check_name(name, NameKind::kSemaphore, "sem_open");
   if (!checked) return std::unexpected(std::move(checked.error()));
   sem_t* sem = ::sem_open(checked->c_str(), 0);
   if (sem == SEM_FAILED) return fail_errno("sem_open", *checked);
@@ -76,7 +75,7 @@ Result<NamedSemaphore> NamedSemaphore::open(std::string_view name) {
 }
 
 Result<void> NamedSemaphore::unlink(std::string_view name) {
-  auto checked = detail::check_posix_name(name, "sem_unlink", kSemNameMax);
+  auto checked = check_name(name, NameKind::kSemaphore, "sem_unlink");
   if (!checked) return std::unexpected(std::move(checked.error()));
   if (::sem_unlink(checked->c_str()) != 0) return fail_errno("sem_unlink", *checked);
   return {};

@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "core/syscall.hpp"
-#include "posix/name.hpp"
+#include "ipckit/posix/name.hpp"
 #include "posix/unlink_if_failed.hpp"
 
 namespace ipckit::posix {
@@ -77,7 +77,7 @@ Result<bool> name_refers_to(const std::string& name, FdView fd) {
 Result<SharedMemoryObject> SharedMemoryObject::create(std::string_view name, std::size_t size,
                                                       mode_t mode, Exclusive exclusive,
                                                       ShmAllocate allocate) {
-  auto checked = detail::check_posix_name(name, "shm_open");
+  auto checked = check_name(name, NameKind::kSharedMemory, "shm_open");
   if (!checked) return std::unexpected(std::move(checked.error()));
   std::string n = std::move(*checked);
   if ((mode & ~kPermissionBits) != 0) {
@@ -117,7 +117,7 @@ Result<SharedMemoryObject> SharedMemoryObject::create(std::string_view name, std
 }
 
 Result<SharedMemoryObject> SharedMemoryObject::open(std::string_view name, ShmAccess access) {
-  auto checked = detail::check_posix_name(name, "shm_open");
+  auto checked = check_name(name, NameKind::kSharedMemory, "shm_open");
   if (!checked) return std::unexpected(std::move(checked.error()));
   const int flags = (access == ShmAccess::kReadOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
   Fd fd(::shm_open(checked->c_str(), flags, 0));
@@ -126,7 +126,7 @@ Result<SharedMemoryObject> SharedMemoryObject::open(std::string_view name, ShmAc
 }
 
 Result<void> SharedMemoryObject::unlink(std::string_view name) {
-  auto checked = detail::check_posix_name(name, "shm_unlink");
+  auto checked = check_name(name, NameKind::kSharedMemory, "shm_unlink");
   if (!checked) return std::unexpected(std::move(checked.error()));
   if (::shm_unlink(checked->c_str()) != 0) return fail_errno("shm_unlink", *checked);
   return {};

@@ -20,21 +20,10 @@ constexpr const char* kShmDir = "/dev/shm/";
 
 }  // namespace
 
-Result<std::string> check_staged_name(std::string_view name, std::string what) {
-  std::string_view bare = name;
-  if (!bare.empty() && bare.front() == '/') bare.remove_prefix(1);
-  if (bare.empty() || bare.size() > 200 || bare.find('/') != std::string_view::npos ||
-      bare == "." || bare == "..") {
-    return fail(EINVAL, std::move(what), fmt::format("'{}'", name),
-                "must be 1 to 200 characters with no '/' after an optional leading one");
-  }
-  return std::string(bare);
-}
-
-Result<PublishedShm> open_published(std::string_view name, std::string what) {
-  auto bare = check_staged_name(name, std::move(what));
-  if (!bare) return std::unexpected(std::move(bare.error()));
-  PublishedShm shm{.name = std::move(*bare), .fd = {}, .size = 0};
+Result<PublishedShm> open_published(std::string_view name, NameKind kind) {
+  auto checked = check_name(name, kind);
+  if (!checked) return std::unexpected(std::move(checked.error()));
+  PublishedShm shm{.name = checked->substr(1), .fd = {}, .size = 0};
   shm.fd.reset(::shm_open(("/" + shm.name).c_str(), O_RDWR | O_CLOEXEC, 0));
   if (!shm.fd) return fail_errno("shm_open", shm.name);
   struct stat st {};

@@ -21,14 +21,9 @@
 
 #include "ipckit/core/error.hpp"
 #include "ipckit/core/fd.hpp"
+#include "ipckit/posix/name.hpp"
 
 namespace ipckit::posix::detail {
-
-// Checks the name of an object to be staged: 1..200 characters (room for the temporary's suffix
-// within NAME_MAX), no '/' but an optional leading one, not "." or "..".
-// Returns: the name without the leading slash. Errors: EINVAL (operation `what`, e.g.
-// "channel name"; object the name as given, quoted).
-[[nodiscard]] Result<std::string> check_staged_name(std::string_view name, std::string what);
 
 // An object that StagedShm published, opened read-write for mapping by its user.
 struct PublishedShm {
@@ -37,10 +32,10 @@ struct PublishedShm {
   std::size_t size = 0;  // its size when opened (a file may shrink later)
 };
 
-// check_staged_name(name, what), shm_open(3) O_RDWR, fstat(2). The caller checks the contents.
-// Errors: EINVAL (the name; operation `what`); from "shm_open" (ENOENT, EACCES) and "fstat",
-// about the bare name.
-[[nodiscard]] Result<PublishedShm> open_published(std::string_view name, std::string what);
+// check_name(name, kind) (ipckit/posix/name.hpp), shm_open(3) O_RDWR, fstat(2). The caller
+// checks the contents. Errors: EINVAL, ENAMETOOLONG (the name, as check_name reports it); from
+// "shm_open" (ENOENT, EACCES) and "fstat", about the bare name.
+[[nodiscard]] Result<PublishedShm> open_published(std::string_view name, NameKind kind);
 
 class StagedShm {
  public:

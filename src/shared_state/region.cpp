@@ -13,6 +13,7 @@
 #include "core/waiting.hpp"
 #include "core/wall_clock.hpp"
 #include "ipckit/core/fd.hpp"
+#include "ipckit/posix/name.hpp"
 #include "posix/staged_shm.hpp"
 
 namespace ipckit::shared_state::detail {
@@ -43,8 +44,10 @@ void init_header(std::byte* base, const Geometry& g, std::uint64_t writer) noexc
 
 }  // namespace
 
-Result<std::string> Region::check_name(std::string_view name) {
-  return posix::detail::check_staged_name(name, "shared state name");
+Result<std::string> Region::check_name(std::string_view name, std::string_view operation) {
+  auto checked = posix::check_name(name, posix::NameKind::kSharedState, operation);
+  if (!checked) return std::unexpected(std::move(checked.error()));
+  return checked->substr(1);
 }
 
 Region::Region(std::string name, std::byte* base, Geometry g)
@@ -60,7 +63,7 @@ Region::~Region() {
 
 Result<std::shared_ptr<Region>> Region::create(std::string_view raw_name, std::size_t table_size,
                                                const SharedStateOptions& options) {
-  auto name = check_name(raw_name);
+  auto name = check_name(raw_name, "create shared state");
   if (!name) return std::unexpected(name.error());
   auto g = make_geometry(table_size, options.buffers, options.max_readers);
   if (!g) return fail(EINVAL, "create shared state", *name, g.error());
@@ -78,7 +81,7 @@ Result<std::shared_ptr<Region>> Region::create(std::string_view raw_name, std::s
 }
 
 Result<std::shared_ptr<Region>> Region::open(std::string_view raw_name) {
-  auto shm = posix::detail::open_published(raw_name, "shared state name");
+  auto shm = posix::detail::open_published(raw_name, posix::NameKind::kSharedState);
   if (!shm) return std::unexpected(std::move(shm.error()));
   const std::string& name = shm->name;
   const std::size_t size = shm->size;

@@ -33,8 +33,10 @@ class Region {
   // Maps an existing object after checking its header. Errors: EINVAL, ENOENT, EACCES, EPROTO.
   [[nodiscard]] static Result<std::shared_ptr<Region>> open(std::string_view name);
 
-  // Checks a name: 1..200 characters, no '/' but an optional leading one. Returns it bare.
-  [[nodiscard]] static Result<std::string> check_name(std::string_view name);
+  // posix::check_name(name, NameKind::kSharedState, operation) (ipckit/posix/name.hpp).
+  // Returns the name without the leading slash.
+  [[nodiscard]] static Result<std::string> check_name(
+      std::string_view name, std::string_view operation = "open shared state");
 
   Region(const Region&) = delete;
   Region& operator=(const Region&) = delete;

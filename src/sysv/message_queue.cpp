@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/syscall.hpp"
+#include "sysv/remove_by_id.hpp"
 
 namespace ipckit::sysv {
 
@@ -155,6 +156,20 @@ Result<void> MessageQueue::set_mode(mode_t mode) const {
 Result<void> MessageQueue::remove() const {
   if (::msgctl(id_.value, IPC_RMID, nullptr) != 0) return fail_errno("msgctl", id_.describe());
   return {};
+}
+
+Result<void> MessageQueue::remove(MsqId id) {
+  return detail::removed_by_id(::msgctl(id.value, IPC_RMID, nullptr), "msgctl", id,
+                               "message queue");
+}
+
+Result<void> MessageQueue::remove(Key key) {
+  if (key.is_private()) {
+    return fail(EINVAL, "msgget", key.describe(), "IPC_PRIVATE names no existing queue");
+  }
+  const int id = ::msgget(key.value(), 0);
+  if (id < 0) return fail_errno("msgget", key.describe());
+  return remove(MsqId(id));
 }
 
 }  // namespace ipckit::sysv

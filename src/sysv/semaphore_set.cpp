@@ -11,6 +11,7 @@
 
 #include "core/deadline.hpp"
 #include "core/syscall.hpp"
+#include "sysv/remove_by_id.hpp"
 
 namespace ipckit::sysv {
 
@@ -260,6 +261,19 @@ Result<void> SemaphoreSet::set_mode(mode_t mode) const {
 Result<void> SemaphoreSet::remove() const {
   if (::semctl(id_.value, 0, IPC_RMID) == -1) return fail_errno("semctl", id_.describe());
   return {};
+}
+
+Result<void> SemaphoreSet::remove(SemId id) {
+  return detail::removed_by_id(::semctl(id.value, 0, IPC_RMID), "semctl", id, "semaphore set");
+}
+
+Result<void> SemaphoreSet::remove(Key key) {
+  if (key.is_private()) {
+    return fail(EINVAL, "semget", key.describe(), "IPC_PRIVATE names no existing set");
+  }
+  const int id = ::semget(key.value(), 0, 0);
+  if (id < 0) return fail_errno("semget", key.describe());
+  return remove(SemId(id));
 }
 
 }  // namespace ipckit::sysv

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <utility>
+#include "sysv/remove_by_id.hpp"
 
 namespace ipckit::sysv {
 
@@ -146,6 +147,20 @@ Result<void> SharedMemory::set_mode(mode_t mode) const {
 Result<void> SharedMemory::remove() const {
   if (::shmctl(id_.value, IPC_RMID, nullptr) != 0) return fail_errno("shmctl", id_.describe());
   return {};
+}
+
+Result<void> SharedMemory::remove(ShmId id) {
+  return detail::removed_by_id(::shmctl(id.value, IPC_RMID, nullptr), "shmctl", id,
+                               "shared memory segment");
+}
+
+Result<void> SharedMemory::remove(Key key) {
+  if (key.is_private()) {
+    return fail(EINVAL, "shmget", key.describe(), "IPC_PRIVATE names no existing segment");
+  }
+  const int id = ::shmget(key.value(), 0, 0);
+  if (id < 0) return fail_errno("shmget", key.describe());
+  return remove(ShmId(id));
 }
 
 }  // namespace ipckit::sysv

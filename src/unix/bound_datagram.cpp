@@ -10,6 +10,11 @@
 
 namespace ipckit::uds {
 
+struct BoundDatagram::BoundFile : detail::BoundFile {};
+
+BoundDatagram::BoundDatagram(UnixSocket socket, UnixAddress address)
+    : socket_(std::move(socket)), address_(std::move(address)) {}
+
 Result<BoundDatagram> BoundDatagram::bind(const UnixAddress& address, DatagramOptions options) {
   if (address.is_unnamed()) {
     return fail(EINVAL, "bind", address.describe(), "a receiving socket needs a name");
@@ -35,30 +40,19 @@ Result<BoundDatagram> BoundDatagram::bind(const UnixAddress& address, DatagramOp
                                 [] { return Result<void>(); });
   if (!file) return std::unexpected(std::move(file.error()));
   BoundDatagram bound(std::move(*socket), address);
-  bound.file_path_ = std::move(file->path);
-  bound.file_id_ = file->id;
-  bound.owner_pid_ = file->owner_pid;
-  bound.lock_timeout_ = options.lock_wait.timeout;
+  bound.file_ = std::make_unique<BoundFile>(BoundFile{std::move(*file)});
   return bound;
 }
 
-BoundDatagram::BoundDatagram(BoundDatagram&& other) noexcept
-    : socket_(std::move(other.socket_)),
-      address_(std::move(other.address_)),
-      file_path_(std::exchange(other.file_path_, {})),
-      file_id_(other.file_id_),
-      owner_pid_(other.owner_pid_),
-      lock_timeout_(other.lock_timeout_) {}
+// The moved-from object keeps no file (file_ is null), so only this one removes it.
+BoundDatagram::BoundDatagram(BoundDatagram&& other) noexcept = default;
 
 BoundDatagram& BoundDatagram::operator=(BoundDatagram&& other) noexcept {
   if (this != &other) {
     (void)close();
     socket_ = std::move(other.socket_);
     address_ = std::move(other.address_);
-    file_path_ = std::exchange(other.file_path_, {});
-    file_id_ = other.file_id_;
-    owner_pid_ = other.owner_pid_;
-    lock_timeout_ = other.lock_timeout_;
+    file_ = std::move(other.file_);
   }
   return *this;
 }
@@ -69,13 +63,14 @@ BoundDatagram::~BoundDatagram() {
 
 Result<void> BoundDatagram::close() {
   Result<void> result;
-  if (!file_path_.empty()) {
-    const detail::BoundFile file{
-        .path = std::exchange(file_path_, {}), .id = file_id_, .owner_pid = owner_pid_};
-    result = detail::unbind_path(file, lock_timeout_);
-  }
+  if (auto file = std::move(file_)) result = detail::unbind_path(*file);
   { auto closing = std::move(socket_); }
   return result;
+}
+
+const std::string& BoundDatagram::file_path() const noexcept {
+  static const std::string kNone;
+  return file_ ? file_->path : kNone;
 }
 
 }  // namespace ipckit::uds

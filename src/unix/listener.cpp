@@ -11,6 +11,8 @@
 
 namespace ipckit::uds {
 
+struct UnixListener::BoundFile : detail::BoundFile {};
+
 namespace {
 
 constexpr mode_t kModeBits = 07777;
@@ -24,15 +26,8 @@ UnixListener::UnixListener(UnixSocket socket, UnixAddress address, AccessPolicy 
       policy_(std::move(policy)),
       on_refusal_(std::move(sink)) {}
 
-UnixListener::UnixListener(UnixListener&& other) noexcept
-    : socket_(std::move(other.socket_)),
-      address_(std::move(other.address_)),
-      policy_(std::move(other.policy_)),
-      on_refusal_(std::move(other.on_refusal_)),
-      file_path_(std::exchange(other.file_path_, {})),
-      file_id_(other.file_id_),
-      owner_pid_(other.owner_pid_),
-      lock_timeout_(other.lock_timeout_) {}
+// The moved-from listener keeps no file (file_ is null), so only this one removes it.
+UnixListener::UnixListener(UnixListener&& other) noexcept = default;
 
 UnixListener& UnixListener::operator=(UnixListener&& other) noexcept {
   if (this != &other) {
@@ -41,10 +36,7 @@ UnixListener& UnixListener::operator=(UnixListener&& other) noexcept {
     address_ = std::move(other.address_);
     policy_ = std::move(other.policy_);
     on_refusal_ = std::move(other.on_refusal_);
-    file_path_ = std::exchange(other.file_path_, {});
-    file_id_ = other.file_id_;
-    owner_pid_ = other.owner_pid_;
-    lock_timeout_ = other.lock_timeout_;
+    file_ = std::move(other.file_);
   }
   return *this;
 }
@@ -87,10 +79,7 @@ Result<UnixListener> UnixListener::bind(const UnixAddress& address, ListenerOpti
                                 [&] { return socket->listen(options.backlog); });
   if (!file) return std::unexpected(std::move(file.error()));
   UnixListener listener(std::move(*socket), address, std::move(policy), std::move(sink));
-  listener.file_path_ = std::move(file->path);
-  listener.file_id_ = file->id;
-  listener.owner_pid_ = file->owner_pid;
-  listener.lock_timeout_ = options.lock_wait.timeout;
+  listener.file_ = std::make_unique<BoundFile>(BoundFile{std::move(*file)});
   return listener;
 }
 
@@ -114,14 +103,14 @@ Result<Connection> UnixListener::accept(Blocking blocking) const {
 Result<void> UnixListener::close() {
   Result<void> result;
   // A fork child's copy only closes its descriptor: the files belong to the process that bound.
-  if (!file_path_.empty()) {
-    const detail::BoundFile file{
-        .path = std::exchange(file_path_, {}), .id = file_id_, .owner_pid = owner_pid_};
-    result = detail::unbind_path(file, lock_timeout_);
-  }
-  file_path_.clear();
+  if (auto file = std::move(file_)) result = detail::unbind_path(*file);
   { auto closing = std::move(socket_); }
   return result;
+}
+
+const std::string& UnixListener::file_path() const noexcept {
+  static const std::string kNone;
+  return file_ ? file_->path : kNone;
 }
 
 }  // namespace ipckit::uds

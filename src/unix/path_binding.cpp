@@ -109,13 +109,16 @@ Result<BoundFile> bind_path(const UnixSocket& socket, const UnixAddress& address
   if (::lstat(path->c_str(), &bound) != 0) return unbind(Error::from_errno("lstat", *path));
   if (auto r = ready(); !r) return unbind(std::move(r.error()));
   // The lock is released on return; the lock file stays until unbind_path().
-  return BoundFile{.path = std::move(*path), .id = FileId::of(bound), .owner_pid = ::getpid()};
+  return BoundFile{.path = std::move(*path),
+                   .id = FileId::of(bound),
+                   .owner_pid = ::getpid(),
+                   .lock_timeout = wait.timeout};
 }
 
-Result<void> unbind_path(const BoundFile& file, std::chrono::milliseconds lock_timeout) {
+Result<void> unbind_path(const BoundFile& file) {
   if (file.path.empty() || file.owner_pid != ::getpid()) return {};
   Result<void> result;
-  auto lock = PathLock::acquire(file.path + ".lock", LockWait{.timeout = lock_timeout});
+  auto lock = PathLock::acquire(file.path + ".lock", LockWait{.timeout = file.lock_timeout});
   if (!lock) result = std::unexpected(std::move(lock.error()));
   // Without the lock the file is still removed if ours: it is live until our socket closes, so a
   // starter that holds the lock and probes it finds it alive and leaves it alone.

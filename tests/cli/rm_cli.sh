@@ -62,6 +62,20 @@ set -e
 [ "$code" = 1 ] && grep -q "shm_unlink(/$prefix-a): No such file or directory" "$work/err" ||
   fail "removing a missing object: exit $code, $(cat "$work/err")"
 
+# Names follow the library's rule and each kind's real limit (ipckit/posix/name.hpp): a 255-byte
+# shared memory name is a name (here of nothing), a 252-byte semaphore name is not one.
+long=$(printf "$prefix-%0$((255 - ${#prefix} - 1))d" 0)
+set +e
+"$IPCKIT" rm "posix-shm:/$long" 2>"$work/err"
+code=$?
+set -e
+[ "$code" = 1 ] && grep -q "shm_unlink(/$long): No such file or directory" "$work/err" ||
+  fail "255-byte shm name: exit $code, $(cat "$work/err")"
+expect_usage "invalid object 'posix-sem:/${long:0:252}': 252 bytes after the '/', at most 251 for a named semaphore" \
+  "$IPCKIT" rm "posix-sem:/${long:0:252}"
+expect_usage "invalid object 'mqueue:/a/b': '/' is allowed only as the first character" \
+  "$IPCKIT" rm "mqueue:/a/b"
+
 # channel: refuses what is not a channel.
 "$IPCKIT" shm create "$prefix-notchan" --size 8K
 if "$IPCKIT" rm "channel:$prefix-notchan" 2>"$work/err"; then fail "removed a non-channel"; fi

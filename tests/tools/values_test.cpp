@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 
 namespace ipckit::cli {
 namespace {
@@ -50,6 +51,23 @@ TEST(CliValues, ControlCharactersAreNamedAndEscaped) {
   EXPECT_EQ(control_character_problem("a\x1b[2Jb"), "contains a control character ('\\x1b')");
   EXPECT_EQ(control_character_problem("del\x7f"), "contains a control character ('\\x7f')");
   EXPECT_EQ(escape_controls("a\tb\nc\rd\x01"), "a\\tb\\nc\\rd\\x01");
+}
+
+TEST(CliValues, PosixNamesFollowTheLibrarysRuleAndPerKindLimit) {
+  using posix::NameKind;
+  EXPECT_EQ(posix_name_problem("/orders", NameKind::kMessageQueue), std::nullopt);
+  EXPECT_EQ(posix_name_problem("", NameKind::kSharedMemory), "empty");
+  EXPECT_EQ(posix_name_problem("a/b", NameKind::kSharedMemory),
+            "'/' is allowed only as the first character");
+  EXPECT_EQ(posix_name_problem("..", NameKind::kSemaphore), "'.' and '..' are reserved");
+  EXPECT_EQ(posix_name_problem(std::string(251, 's'), NameKind::kSemaphore), std::nullopt);
+  EXPECT_EQ(posix_name_problem(std::string(252, 's'), NameKind::kSemaphore),
+            "252 bytes after the '/', at most 251 for a named semaphore");
+  EXPECT_EQ(posix_name_problem(std::string(255, 'q'), NameKind::kMessageQueue), std::nullopt);
+  EXPECT_EQ(posix_name_problem(std::string(256, 'q'), NameKind::kMessageQueue),
+            "256 bytes after the '/', at most 255 for a message queue");
+  EXPECT_EQ(posix_name_problem(std::string(201, 'c'), NameKind::kChannel),
+            "201 bytes after the '/', at most 200 for a channel");
 }
 
 TEST(CliValues, ValidatorMessagesQuoteTheValueAndTheLimits) {

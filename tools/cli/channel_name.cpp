@@ -15,14 +15,10 @@ constexpr std::string_view kSysvPrefix = "sysv:";
 
 Result<ChannelTarget> ChannelTarget::parse(std::string_view text) {
   if (!text.starts_with(kSysvPrefix)) {
-    // Channel::create's REQUIRES, checked here too so that `chan rm good bad/name` removes
-    // nothing: 1 to 200 characters, no '/' after an optional leading one.
-    std::string_view bare = text.starts_with('/') ? text.substr(1) : text;
-    if (bare.empty() || bare.size() > 200 || bare.find('/') != std::string_view::npos ||
-        bare == "." || bare == "..") {
-      return fail(EINVAL, "channel name", fmt::format("'{}'", text),
-                  "must be 1 to 200 characters with no '/' after an optional leading one");
-    }
+    // Channel::create's REQUIRES (posix::check_name for a channel), checked here too so that
+    // `chan rm good bad/name` removes nothing.
+    if (auto problem = posix_name_problem(text, posix::NameKind::kChannel))
+      return fail(EINVAL, "channel name", fmt::format("'{}'", escape_controls(text)), *problem);
     if (auto problem = control_character_problem(text))
       return fail(EINVAL, "channel name", fmt::format("'{}'", escape_controls(text)), *problem);
     return ChannelTarget(std::string(text), std::nullopt);

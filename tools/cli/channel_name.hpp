@@ -17,9 +17,10 @@ namespace ipckit::cli {
 // "sysv:KEY" (KEY in decimal, 0x-hex or 0-octal) is the System V segment with that key.
 class ChannelTarget {
  public:
-  // Errors: EINVAL for a name the library would refuse (empty, longer than 200 characters, a '/'
-  // after the first character), or "sysv:" followed by something that is not a key or by
-  // IPC_PRIVATE (0).
+  // Errors: EINVAL for a name the library would refuse (posix::check_name with
+  // NameKind::kChannel: empty, longer than 200 bytes, a '/' after the first character, "." or
+  // ".."; the detail says which) or that has a control character, or "sysv:" followed by
+  // something that is not a key or by IPC_PRIVATE (0).
   [[nodiscard]] static Result<ChannelTarget> parse(std::string_view text);
 
   [[nodiscard]] const std::string& text() const noexcept { return text_; }

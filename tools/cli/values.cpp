@@ -90,6 +90,16 @@ std::optional<std::string> control_character_problem(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<std::string> posix_name_problem(std::string_view name, posix::NameKind kind) {
+  auto checked = posix::check_name(name, kind);
+  if (checked) return std::nullopt;
+  // The library's detail reads "invalid name: <why>"; the command says which name itself.
+  constexpr std::string_view kPrefix = "invalid name: ";
+  std::string why = checked.error().detail();
+  if (why.starts_with(kPrefix)) why.erase(0, kPrefix.size());
+  return why;
+}
+
 CLI::Validator seconds_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "ipckit/posix/name.hpp"
+
 namespace ipckit::cli {
 
 // The largest --timeout (and any other duration in seconds) a command accepts: 1,000,000 s, about
@@ -38,6 +40,13 @@ inline constexpr double kMaxSeconds = 1'000'000.0;
 // it has none. ipckit refuses such names for every object kind: `ls`, `ipcs` and the messages
 // would print them raw, and a newline would forge a line of output.
 [[nodiscard]] std::optional<std::string> control_character_problem(std::string_view name);
+
+// Why `name` cannot name a POSIX object of `kind`: the library's own rule and per-kind limit
+// (posix::check_name, ipckit/posix/name.hpp), worded for "invalid queue name 'x': <why>" ("'/' is
+// allowed only as the first character", "252 bytes after the '/', at most 251 for a named
+// semaphore"), or std::nullopt when it can. Control characters are not its business: see above.
+[[nodiscard]] std::optional<std::string> posix_name_problem(std::string_view name,
+                                                            posix::NameKind kind);
 
 // CLI11 validators over the parsers above. Their messages, after the option name that CLI11
 // puts first: "invalid duration 'nan' (seconds, 0 to 1000000)", "invalid value ''

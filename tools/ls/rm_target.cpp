@@ -1,22 +1,50 @@
 // `ipckit rm OBJECT...`: naming and removing one object (see rm_target.hpp).
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <mqueue.h>
-#include <semaphore.h>
-#include <sys/mman.h>
-#include <sys/msg.h>
-#include <sys/sem.h>
-#include <sys/shm.h>
 
 #include <charconv>
 
 #include "cli/channel_name.hpp"
+#include "cli/values.hpp"
+#include "ipckit/posix/mqueue.hpp"
+#include "ipckit/posix/name.hpp"
+#include "ipckit/posix/semaphore.hpp"
+#include "ipckit/posix/shm.hpp"
 #include "ipckit/sysv/key.hpp"
+#include "ipckit/sysv/message_queue.hpp"
+#include "ipckit/sysv/semaphore_set.hpp"
+#include "ipckit/sysv/shared_memory.hpp"
 #include "ls/rm_target.hpp"
 
 namespace ipckit::cli::ls {
 
 using inspect::ObjectType;
+
+namespace {
+
+// The library's name rule for a POSIX type (posix::check_name).
+posix::NameKind name_kind(ObjectType type) {
+  switch (type) {
+    case ObjectType::kPosixSem:
+      return posix::NameKind::kSemaphore;
+    case ObjectType::kMqueue:
+      return posix::NameKind::kMessageQueue;
+    default:
+      return posix::NameKind::kSharedMemory;
+  }
+}
+
+// IPC_RMID by id, or by key (shmget/semget/msgget first), through the library.
+template <class Object, class IdType>
+Result<void> remove_sysv(const RmTarget& t) {
+  if (!t.id) return Object::remove(sysv::Key(*t.key));
+  auto r = Object::remove(IdType(*t.id));
+  // Say it with the id as typed: "rm: sysv-shm:42: no such id (42 names no object)".
+  if (!r && r.error().code() == ENOENT)
+    return fail(ENOENT, t.text, "", fmt::format("no such id ({} names no object)", *t.id));
+  return r;
+}
+
+}  // namespace
 
 Result<RmTarget> parse_target(std::string_view text) {
   const auto colon = text.find(':');
@@ -58,55 +86,29 @@ Result<RmTarget> parse_target(std::string_view text) {
                                                  : target.error().detail());
     t.name = std::string(what);
   } else {
-    const std::string_view bare = what.starts_with('/') ? what.substr(1) : what;
-    if (bare.empty() || bare.size() > 250 || bare.find('/') != std::string_view::npos)
-      return bad("a name is '/name': 1 to 250 characters, no other '/'");
-    t.name = "/" + std::string(bare);
+    // Control characters are allowed: `ls` shows such names escaped, and rm must reach them.
+    const posix::NameKind kind = name_kind(t.type);
+    if (auto problem = posix_name_problem(what, kind)) return bad(*problem);
+    t.name = posix::check_name(what, kind).value();  // normalised: "/name"
   }
   return t;
 }
 
-static Result<int> sysv_id(const RmTarget& t) {
-  if (t.id) return *t.id;
-  int id = -1;
-  const char* op = "shmget";
-  if (t.type == ObjectType::kSysvShm) id = ::shmget(*t.key, 0, 0);
-  if (t.type == ObjectType::kSysvSem) op = "semget", id = ::semget(*t.key, 0, 0);
-  if (t.type == ObjectType::kSysvMsg) op = "msgget", id = ::msgget(*t.key, 0);
-  if (id < 0) return fail_errno(op, ls::format_key(*t.key));
-  return id;
-}
-
-// shmctl/semctl/msgctl IPC_RMID, shm_unlink, sem_unlink, mq_unlink or Channel::unlink.
+// The library's remove(id), remove(key), unlink(name) or Channel::unlink.
 Result<void> remove(const RmTarget& t) {
   switch (t.type) {
     case ObjectType::kSysvShm:
+      return remove_sysv<sysv::SharedMemory, sysv::ShmId>(t);
     case ObjectType::kSysvSem:
-    case ObjectType::kSysvMsg: {
-      auto id = sysv_id(t);
-      if (!id) return std::unexpected(id.error());
-      const std::string what = fmt::format("id {}", *id);
-      const char* op = t.type == ObjectType::kSysvShm   ? "shmctl(IPC_RMID)"
-                       : t.type == ObjectType::kSysvSem ? "semctl(IPC_RMID)"
-                                                        : "msgctl(IPC_RMID)";
-      const int rc = t.type == ObjectType::kSysvShm   ? ::shmctl(*id, IPC_RMID, nullptr)
-                     : t.type == ObjectType::kSysvSem ? ::semctl(*id, 0, IPC_RMID)
-                                                      : ::msgctl(*id, IPC_RMID, nullptr);
-      if (rc == 0) return {};
-      // IPC_RMID says EINVAL for an id that names nothing: say that, not "Invalid argument".
-      if (errno == EINVAL && t.id)
-        return fail(EINVAL, t.text, "", fmt::format("no such id ({} names no object)", *id));
-      return fail_errno(op, what);
-    }
+      return remove_sysv<sysv::SemaphoreSet, sysv::SemId>(t);
+    case ObjectType::kSysvMsg:
+      return remove_sysv<sysv::MessageQueue, sysv::MsqId>(t);
     case ObjectType::kPosixShm:
-      if (::shm_unlink(t.name.c_str()) != 0) return fail_errno("shm_unlink", t.name);
-      return {};
+      return posix::SharedMemoryObject::unlink(t.name);
     case ObjectType::kPosixSem:
-      if (::sem_unlink(t.name.c_str()) != 0) return fail_errno("sem_unlink", t.name);
-      return {};
+      return posix::NamedSemaphore::unlink(t.name);
     case ObjectType::kMqueue:
-      if (::mq_unlink(t.name.c_str()) != 0) return fail_errno("mq_unlink", t.name);
-      return {};
+      return posix::MessageQueue::unlink(t.name);
     case ObjectType::kChannel: {
       auto target = ChannelTarget::parse(t.name);
       if (!target) return std::unexpected(target.error());

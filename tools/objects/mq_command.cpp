@@ -25,7 +25,7 @@ namespace ipckit::cli::ipc::mq {
 
 NameRules name_rules() {
   return NameRules{.what = "queue name",
-                   .max_length = 255,
+                   .kind = posix::NameKind::kMessageQueue,
                    .sysv = false,
                    .sysv_id = false,
                    .reserve_sem_prefix = false,

@@ -45,17 +45,9 @@ Result<Target> Target::parse(std::string_view text, const NameRules& rules) {
       return invalid("IPC_PRIVATE (0) names no object another command could find again");
     return Target(Kind::kSysvKey, std::string(text), *key, -1);
   }
+  if (auto problem = posix_name_problem(text, rules.kind)) return invalid(*problem);
   std::string_view base = text.starts_with('/') ? text.substr(1) : text;
-  if (base.empty()) return invalid("empty");
-  if (base.find('/') != std::string_view::npos)
-    return invalid("'/' is allowed only as the first character");
-  if (base.find('\0') != std::string_view::npos) return invalid("contains a NUL byte");
   if (auto problem = control_character_problem(base)) return invalid(*problem);
-  if (base == "." || base == "..") return invalid("'.' and '..' are reserved");
-  if (base.size() > rules.max_length) {
-    return invalid(
-        fmt::format("{} bytes after the '/', at most {}", base.size(), rules.max_length));
-  }
   if (rules.reserve_sem_prefix && base.starts_with("sem.")) {
     return invalid(fmt::format("/dev/shm/{} is where glibc keeps the POSIX semaphore '{}'", base,
                                base.substr(4)));

@@ -24,6 +24,7 @@
 #include "cli/options.hpp"
 #include "cli/report.hpp"
 #include "ipckit/core/error.hpp"
+#include "ipckit/posix/name.hpp"
 #include "ipckit/sysv/ids.hpp"
 #include "ipckit/sysv/key.hpp"
 
@@ -32,7 +33,7 @@ namespace ipckit::cli::ipc {
 // What a command accepts as NAME.
 struct NameRules {
   std::string_view what;            // "shared memory name", "semaphore name", "queue name"
-  std::size_t max_length = 255;     // bytes after the optional leading '/' (251 for semaphores)
+  posix::NameKind kind;             // the POSIX name's rule and longest length (name.hpp)
   bool sysv = false;                // sysv:KEY and sysv:id:ID name System V objects
   bool sysv_id = true;              // sysv:id:ID is accepted (not by create: an id cannot be made)
   bool reserve_sem_prefix = false;  // refuse "sem.*": those files in /dev/shm are semaphores
@@ -44,9 +45,10 @@ class Target {
  public:
   enum class Kind { kPosix, kSysvKey, kSysvId };
 
-  // Checks `text` against `rules`: a POSIX name is 1 to max_length bytes after an optional
-  // leading '/', with no other '/' and not "." or ".." (the library's own rule, checked here so
-  // that `rm good bad/name` removes nothing); "sysv:KEY" takes KEY in decimal, 0x-hex or 0-octal
+  // Checks `text` against `rules`: a POSIX name follows the library's rule for rules.kind
+  // (posix::check_name: 1 to max_name_length(kind) bytes after an optional leading '/', no other
+  // '/', not "." or ".."; checked here so that `rm good bad/name` removes nothing) and has no
+  // control character; "sysv:KEY" takes KEY in decimal, 0x-hex or 0-octal
   // but not 0 (IPC_PRIVATE); "sysv:id:ID" a decimal id.
   // Errors: EINVAL, with detail() saying why (no operation or object worth printing).
   [[nodiscard]] static Result<Target> parse(std::string_view text, const NameRules& rules);

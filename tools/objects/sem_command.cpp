@@ -22,9 +22,8 @@ namespace ipckit::cli::ipc::sem {
 namespace {
 
 NameRules name_rules(bool allow_id) {
-  // glibc names the file /dev/shm/sem.NAME, which leaves 251 bytes of a 255-byte file name.
   return NameRules{.what = "semaphore name",
-                   .max_length = 251,
+                   .kind = posix::NameKind::kSemaphore,
                    .sysv = true,
                    .sysv_id = allow_id,
                    .reserve_sem_prefix = false,

@@ -8,7 +8,7 @@ namespace ipckit::cli::ipc::shm {
 
 NameRules name_rules(bool allow_id) {
   return NameRules{.what = "shared memory name",
-                   .max_length = 255,
+                   .kind = posix::NameKind::kSharedMemory,
                    .sysv = true,
                    .sysv_id = allow_id,
                    .reserve_sem_prefix = true,

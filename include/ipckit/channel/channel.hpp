@@ -96,9 +96,10 @@ struct ChannelInfo {
 class Channel {
  public:
   // Creates /dev/shm/NAME (shm_open) and publishes it only once fully initialised.
-  // REQUIRES: `name` is 1..200 characters, with no '/' except an optional leading one.
+  // REQUIRES: `name` passes posix::check_name(name, NameKind::kChannel) (ipckit/posix/name.hpp):
+  // 1 to 200 bytes, no '/' except an optional leading one, not "." or "..".
   // Errors: EEXIST (a channel or other object has that name), EINVAL (bad name or options),
-  // ENOSPC (/dev/shm too small for the segment), EACCES.
+  // ENAMETOOLONG (name over 200 bytes), ENOSPC (/dev/shm too small for the segment), EACCES.
   [[nodiscard]] static Result<Channel> create(std::string_view name,
                                               const ChannelOptions& options = {});
   // Maps an existing channel. Errors: ENOENT (no such object), EACCES, EPROTO (not an ipckit

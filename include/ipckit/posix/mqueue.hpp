@@ -8,9 +8,10 @@
 // happens to the processes that made or used the queue: a sender that dies leaves the messages
 // it sent; a receiver that dies mid-call takes nothing (each call moves one whole message).
 //
-// Names: "name" and "/name" mean the same queue; ipckit works with "/name" (name() returns it,
-// errors show it). No other '/', at most 255 bytes after the slash, not "." or "..". A bad name
-// fails with EINVAL (ENAMETOOLONG when too long) before any syscall.
+// Names (posix::check_name, ipckit/posix/name.hpp, NameKind::kMessageQueue): "name" and "/name"
+// mean the same queue; ipckit works with "/name" (name() returns it, errors show it). No other
+// '/', at most 255 bytes after the slash, not "." or "..". A bad name fails with EINVAL
+// (ENAMETOOLONG when too long) before any syscall.
 //
 // Ownership: a MessageQueue owns one queue descriptor (on Linux an mqd_t is a file descriptor,
 // so mq_close(3) is close(2); it is close-on-exec) and closes it when destroyed; it is

@@ -12,9 +12,10 @@
 // open stay usable after unlink. An unnamed semaphore lives in memory the caller provides and
 // lasts as long as that memory.
 //
-// Names: as for shared memory ("name" or "/name", normalised to "/name", no other '/', not "."
-// or ".."), but at most 251 bytes after the slash: glibc prefixes "sem." to form a 255-byte file
-// name. Errors name the call and the name: "sem_open(/foo): No such file or directory".
+// Names (posix::check_name, ipckit/posix/name.hpp, NameKind::kSemaphore): as for shared memory
+// ("name" or "/name", normalised to "/name", no other '/', not "." or ".."), but at most 251
+// bytes after the slash: glibc prefixes "sem." to form a 255-byte file name. Errors name the call
+// and the name: "sem_open(/foo): No such file or directory".
 //
 // Ownership: a NamedSemaphore owns one sem_open() reference and sem_close()s it when destroyed;
 // it is move-only. It never unlinks the name: removal is the explicit unlink(). (glibc holds no

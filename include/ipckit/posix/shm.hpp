@@ -7,7 +7,8 @@
 // gone. A process that dies, by any means, simply closes its descriptors and unmaps its
 // mappings: nothing is undone, half-written bytes stay as they are.
 //
-// Names: "name" and "/name" are accepted and mean the same object; ipckit always works with the
+// Names: checked by posix::check_name (ipckit/posix/name.hpp, NameKind::kSharedMemory).
+// "name" and "/name" are accepted and mean the same object; ipckit always works with the
 // normalised "/name" (name() returns it, errors show it). No other '/', at most 255 bytes after
 // the slash, not "." or "..". A bad name fails with EINVAL (ENAMETOOLONG when too long) before
 // any syscall, e.g. "shm_open(/a/b): invalid name: '/' is allowed only as the first character".

@@ -45,10 +45,11 @@ class SharedStateWriter {
   // options.buffers zero-filled tables of `table_size` bytes, publishes it only once fully
   // initialised, and takes the writer role. Memory: options.buffers * table_size (each rounded up
   // to 4 KiB) plus 4 KiB and 64 bytes per reader slot.
-  // REQUIRES: `name` is 1..200 characters, with no '/' except an optional leading one.
+  // REQUIRES: `name` passes posix::check_name(name, NameKind::kSharedState)
+  // (ipckit/posix/name.hpp): 1 to 200 bytes, no '/' except an optional leading one.
   // Errors: EINVAL (bad name, table_size 0 or over 1 TiB, buffers outside 2..64, max_readers
-  // outside 1..4096), EEXIST (the name is taken), ENOSPC (/dev/shm too small), EACCES.
-  // See shm_open(3), posix_fallocate(3), rename(2).
+  // outside 1..4096), ENAMETOOLONG (name over 200 bytes), EEXIST (the name is taken), ENOSPC
+  // (/dev/shm too small), EACCES. See shm_open(3), posix_fallocate(3), rename(2).
   [[nodiscard]] static Result<SharedStateWriter> create(std::string_view name,
                                                         std::size_t table_size,
                                                         const SharedStateOptions& options = {});

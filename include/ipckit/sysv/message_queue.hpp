@@ -143,6 +143,20 @@ class MessageQueue {
   // no CAP_SYS_ADMIN), EINVAL or EIDRM (already removed).
   [[nodiscard]] Result<void> remove() const;
 
+  // msgctl(id, IPC_RMID) on an id (from ipcs, a listing, a peer), as `ipcrm -q ID` does: no
+  // IPC_STAT first, since removing needs ownership, not read permission (from_id(id).remove()
+  // would refuse an owner's 0000 queue with EACCES).
+  // REQUIRES: nothing; any id is tried. Returns: nothing once the queue is removed.
+  // Errors: ENOENT (no message queue has this id, or another remover is destroying it: the kernel's
+  // EINVAL or EIDRM; the message says "no message queue has this id"), EPERM (neither owner nor
+  // creator, no CAP_SYS_ADMIN). Man: msgctl(2).
+  [[nodiscard]] static Result<void> remove(MsqId id);
+
+  // msgget(key, 0) then msgctl(IPC_RMID), as `ipcrm -Q KEY` does.
+  // REQUIRES: !key.is_private(). Errors: ENOENT (no queue has that key, or it went before
+  // IPC_RMID), EINVAL (IPC_PRIVATE), EPERM, as remove(id). Man: msgctl(2).
+  [[nodiscard]] static Result<void> remove(Key key);
+
   friend bool operator==(const MessageQueue&, const MessageQueue&) = default;
 
  private:

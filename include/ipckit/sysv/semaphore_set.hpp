@@ -170,6 +170,20 @@ class SemaphoreSet {
   // Man: semctl(2).
   [[nodiscard]] Result<void> remove() const;
 
+  // semctl(id, IPC_RMID) on an id (from ipcs, a listing, a peer), as `ipcrm -s ID` does: no
+  // IPC_STAT first, since removing needs ownership, not read permission (from_id(id).remove()
+  // would refuse an owner's 0000 set with EACCES).
+  // REQUIRES: nothing; any id is tried. Returns: nothing once the set is removed.
+  // Errors: ENOENT (no semaphore set has this id, or another remover is destroying it: the kernel's
+  // EINVAL or EIDRM; the message says "no semaphore set has this id"), EPERM (neither owner nor
+  // creator, no CAP_SYS_ADMIN). Man: semctl(2).
+  [[nodiscard]] static Result<void> remove(SemId id);
+
+  // semget(key, 0, 0) then semctl(IPC_RMID), as `ipcrm -S KEY` does.
+  // REQUIRES: !key.is_private(). Errors: ENOENT (no set has that key, or it went before
+  // IPC_RMID), EINVAL (IPC_PRIVATE), EPERM, as remove(id). Man: semctl(2).
+  [[nodiscard]] static Result<void> remove(Key key);
+
   friend bool operator==(const SemaphoreSet&, const SemaphoreSet&) = default;
 
  private:

@@ -159,6 +159,20 @@ class SharedMemory {
   // EINVAL or EIDRM (already removed).
   [[nodiscard]] Result<void> remove() const;
 
+  // shmctl(id, IPC_RMID) on an id (from ipcs, a listing, a peer), as `ipcrm -m ID` does: no
+  // IPC_STAT first, since removing needs ownership, not read permission (from_id(id).remove()
+  // would refuse an owner's 0000 segment with EACCES).
+  // REQUIRES: nothing; any id is tried. Returns: nothing once the segment is removed.
+  // Errors: ENOENT (no shared memory segment has this id, or another remover is destroying it: the
+  // kernel's EINVAL or EIDRM; the message says "no shared memory segment has this id"), EPERM
+  // (neither owner nor creator, no CAP_SYS_ADMIN). Man: shmctl(2).
+  [[nodiscard]] static Result<void> remove(ShmId id);
+
+  // shmget(key, 0, 0) then shmctl(IPC_RMID), as `ipcrm -M KEY` does.
+  // REQUIRES: !key.is_private(). Errors: ENOENT (no segment has that key, or it went before
+  // IPC_RMID), EINVAL (IPC_PRIVATE), EPERM, as remove(id). Man: shmctl(2).
+  [[nodiscard]] static Result<void> remove(Key key);
+
   friend bool operator==(const SharedMemory&, const SharedMemory&) = default;
 
  private:

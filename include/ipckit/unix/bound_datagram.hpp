@@ -19,14 +19,13 @@
 
 #include <sys/types.h>
 
-#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "ipckit/core/error.hpp"
 #include "ipckit/core/fd.hpp"
 #include "ipckit/unix/address.hpp"
-#include "ipckit/unix/listener.hpp"
 #include "ipckit/unix/lock_wait.hpp"
 #include "ipckit/unix/socket.hpp"
 
@@ -71,18 +70,16 @@ class BoundDatagram {
   [[nodiscard]] FdView fd() const noexcept { return socket_.fd(); }
   [[nodiscard]] const UnixAddress& address() const noexcept { return address_; }
   // The absolute path of the socket file this object will remove; empty for abstract names.
-  [[nodiscard]] const std::string& file_path() const noexcept { return file_path_; }
+  [[nodiscard]] const std::string& file_path() const noexcept;
 
  private:
-  BoundDatagram(UnixSocket socket, UnixAddress address)
-      : socket_(std::move(socket)), address_(std::move(address)) {}
+  BoundDatagram(UnixSocket socket, UnixAddress address);
 
   UnixSocket socket_;
   UnixAddress address_;
-  std::string file_path_;  // empty: nothing to remove
-  detail::FileId file_id_;
-  pid_t owner_pid_ = 0;
-  std::chrono::milliseconds lock_timeout_ = kDefaultLockWait;
+  // The socket file to remove, as UnixListener's (src/unix/path_binding.hpp). Null: none.
+  struct BoundFile;
+  std::unique_ptr<BoundFile> file_;
 };
 
 }  // namespace ipckit::uds

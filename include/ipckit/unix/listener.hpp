@@ -34,11 +34,9 @@
 #pragma once
 
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 
-#include <chrono>
-#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -51,23 +49,6 @@
 #include "ipckit/unix/socket.hpp"
 
 namespace ipckit::uds {
-
-namespace detail {
-// Which file a listener bound: device, inode and change time. The change time (set when the
-// file is made, to the nanosecond) tells a new file apart from an old one whose inode number
-// tmpfs has handed out again.
-struct FileId {
-  dev_t dev = 0;
-  ino_t ino = 0;
-  std::int64_t ctime_ns = 0;
-
-  static FileId of(const struct stat& st) noexcept {
-    return {st.st_dev, st.st_ino,
-            static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
-  }
-  friend bool operator==(const FileId&, const FileId&) = default;
-};
-}  // namespace detail
 
 struct ListenerOptions {
   SocketType type = SocketType::kStream;  // kStream or kSeqPacket
@@ -135,7 +116,7 @@ class UnixListener {
   [[nodiscard]] const UnixSocket& socket() const noexcept { return socket_; }
   [[nodiscard]] FdView fd() const noexcept { return socket_.fd(); }
   // The absolute path of the socket file this listener will remove; empty for abstract names.
-  [[nodiscard]] const std::string& file_path() const noexcept { return file_path_; }
+  [[nodiscard]] const std::string& file_path() const noexcept;
 
  private:
   UnixListener(UnixSocket socket, UnixAddress address, AccessPolicy policy, RefusalSink sink);
@@ -144,10 +125,10 @@ class UnixListener {
   UnixAddress address_;
   AccessPolicy policy_;
   RefusalSink on_refusal_;
-  std::string file_path_;  // empty: nothing to remove
-  detail::FileId file_id_;
-  pid_t owner_pid_ = 0;  // the process that bound the file; only it removes it
-  std::chrono::milliseconds lock_timeout_ = kDefaultLockWait;  // close()'s wait for the lock
+  // The socket file this listener made and close() removes: its path, identity, owner process
+  // and close()'s wait for the lock (src/unix/path_binding.hpp). Null: nothing to remove.
+  struct BoundFile;
+  std::unique_ptr<BoundFile> file_;
 };
 
 }  // namespace ipckit::uds
