@@ -10,6 +10,7 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -168,7 +169,7 @@ uds::LockWait lock_wait(double timeout_seconds) {
   uds::LockWait wait{.cancel = StopSignals::fd()};
   if (timeout_seconds >= 0) {
     const double ms = std::min(timeout_seconds * 1000.0, static_cast<double>(INT_MAX));
-    wait.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(ms + 0.5));
+    wait.timeout = std::chrono::milliseconds(std::llround(ms));
   }
   return wait;
 }
