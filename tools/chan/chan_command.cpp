@@ -42,9 +42,7 @@ Result<void> remove(const std::string& name) {
 Verb add_create(CLI::App& chan) {
   auto o = std::make_shared<CreateOptions>();
   auto* app = chan.add_subcommand("create", "Create a channel (fails if NAME exists)");
-  app->add_option("NAME", o->name, "Channel name, or sysv:KEY")
-      ->required()
-      ->check(channel_name_validator());
+  add_channel_name_argument(*app, o->name);
   app->add_option("--capacity", o->capacity, "Ring size: a power of two from 4K to 16G")
       ->transform(size_transformer())
       ->default_str("1M");

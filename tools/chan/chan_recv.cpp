@@ -181,9 +181,7 @@ int run_recv(const RecvOptions& o) {
 Verb add_recv(CLI::App& chan) {
   auto o = std::make_shared<RecvOptions>();
   auto* app = chan.add_subcommand("recv", "Receive from a channel into FILE (default: stdout)");
-  app->add_option("NAME", o->name, "Channel name, or sysv:KEY")
-      ->required()
-      ->check(channel_name_validator());
+  add_channel_name_argument(*app, o->name);
   app->add_option("FILE", o->file, "Output file; '-' or none for stdout");
   app->add_flag("--lines", o->lines, "Write a newline after each message");
   app->add_flag("--progress", o->progress, "Report progress on stderr even if not a terminal");

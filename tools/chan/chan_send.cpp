@@ -150,9 +150,7 @@ int run_send(const SendOptions& o) {
 Verb add_send(CLI::App& chan) {
   auto o = std::make_shared<SendOptions>();
   auto* app = chan.add_subcommand("send", "Send FILE (default: stdin) into a channel");
-  app->add_option("NAME", o->name, "Channel name, or sysv:KEY")
-      ->required()
-      ->check(channel_name_validator());
+  add_channel_name_argument(*app, o->name);
   app->add_option("FILE", o->file, "Input file; '-' or none for stdin");
   app->add_flag("--lines", o->lines, "One message per line, without the newline");
   app->add_option("--chunk", o->chunk, "Largest message without --lines (capped at max message)")

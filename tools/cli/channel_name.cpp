@@ -61,4 +61,10 @@ CLI::Validator channel_name_validator() {
       "NAME", "channel name");
 }
 
+void add_channel_name_argument(CLI::App& app, std::string& name) {
+  app.add_option("NAME", name, "Channel name, or sysv:KEY")
+      ->required()
+      ->check(channel_name_validator());
+}
+
 }  // namespace ipckit::cli

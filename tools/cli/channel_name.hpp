@@ -42,5 +42,8 @@ class ChannelTarget {
 
 // Checks NAME arguments at parse time, so a bad one fails before any channel is touched.
 [[nodiscard]] CLI::Validator channel_name_validator();
+// The required NAME argument of a channel verb ("Channel name, or sysv:KEY"), checked with
+// channel_name_validator().
+void add_channel_name_argument(CLI::App& app, std::string& name);
 
 }  // namespace ipckit::cli

@@ -88,6 +88,17 @@ Result<std::size_t> read_some(const DataFile& in, std::span<std::byte> buffer) {
   }
 }
 
+Result<std::size_t> read_full(const DataFile& in, std::span<std::byte> space) {
+  std::size_t done = 0;
+  while (done < space.size()) {
+    auto n = read_some(in, space.subspan(done));
+    if (!n) return std::unexpected(n.error());
+    if (*n == 0) break;
+    done += *n;
+  }
+  return done;
+}
+
 Result<void> write_all(const DataFile& out, std::span<const std::byte> data) {
   while (!data.empty()) {
     ssize_t n = ::write(out.fd().get(), data.data(), data.size());

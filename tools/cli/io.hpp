@@ -68,6 +68,9 @@ class DataFile {
 
 // read(2) of up to buffer.size() bytes, retrying EINTR. Returns 0 at end of input.
 [[nodiscard]] Result<std::size_t> read_some(const DataFile& in, std::span<std::byte> buffer);
+// read_some() until `space` is full or the input ends. Returns the bytes read (fewer than
+// space.size(): the input ended).
+[[nodiscard]] Result<std::size_t> read_full(const DataFile& in, std::span<std::byte> space);
 // write(2) of all of `data`, across short writes and EINTR.
 [[nodiscard]] Result<void> write_all(const DataFile& out, std::span<const std::byte> data);
 

@@ -24,7 +24,6 @@ using cli::DataFile;
 struct TransferOptions {
   std::string name;
   std::string text;
-  CLI::Option* text_option = nullptr;
   std::string file;
   CLI::Option* file_option = nullptr;
   unsigned priority = 0;
@@ -50,14 +49,9 @@ Result<std::vector<std::byte>> read_message(const std::string& path, std::size_t
   auto in = DataFile::open_input(path);
   if (!in) return std::unexpected(in.error());
   std::vector<std::byte> data(limit + 1);
-  std::size_t done = 0;
-  while (done < data.size()) {
-    auto n = read_some(*in, std::span(data).subspan(done));
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0) break;
-    done += *n;
-  }
-  data.resize(done);
+  auto done = read_full(*in, data);
+  if (!done) return std::unexpected(done.error());
+  data.resize(*done);
   return data;
 }
 
@@ -136,18 +130,13 @@ Verb add_send(CLI::App& mq) {
   auto o = std::make_shared<TransferOptions>();
   auto* app = mq.add_subcommand("send", "Send one message: TEXT, or a file's bytes");
   app->add_option("NAME", o->name, "Queue name")->required()->check(name_validator(name_rules()));
-  o->text_option = app->add_option("TEXT", o->text, "The message (no newline is added)");
-  o->file_option =
-      app->add_option("--file", o->file, "Send this file's bytes as the message ('-' for stdin)")
-          ->excludes(o->text_option);
+  o->file_option = add_text_or_file(*app, o->text, o->file, "The message (no newline is added)",
+                                    "Send this file's bytes as the message ('-' for stdin)",
+                                    "give the message as TEXT or with --file FILE");
   app->add_option("--priority", o->priority, "0 to 32767; higher priorities are received first")
       ->check(unsigned_validator(0, posix::kMqPriorityMax))
       ->default_str("0");
   add_wait_options(app, *o, "full");
-  app->callback([o] {
-    if (o->text_option->count() == 0 && o->file_option->count() == 0)
-      throw CLI::ValidationError("TEXT", "give the message as TEXT or with --file FILE");
-  });
   return {app, [o] { return run_send(*o); }};
 }
 

@@ -65,4 +65,35 @@ CLI::Validator name_validator(NameRules rules) {
       "NAME", std::string(rules.what));
 }
 
+CLI::Option* add_text_or_file(CLI::App& app, std::string& text, std::string& file,
+                              const std::string& text_help, const std::string& file_help,
+                              const std::string& missing) {
+  auto* text_option = app.add_option("TEXT", text, text_help);
+  auto* file_option = app.add_option("--file", file, file_help)->excludes(text_option);
+  app.callback([text_option, file_option, missing] {
+    if (text_option->count() == 0 && file_option->count() == 0)
+      throw CLI::ValidationError("TEXT", missing);
+  });
+  return file_option;
+}
+
+Verb add_rm_verb(CLI::App& parent, const std::string& description, const std::string& prefix,
+                 const NameRules& rules, std::function<Result<void>(const Target&)> remove) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto* app = parent.add_subcommand("rm", description);
+  app->add_option("NAME", *names, "POSIX names, sysv:KEY or sysv:id:ID")
+      ->required()
+      ->check(name_validator(rules));
+  return {app, [names, prefix, rules, remove = std::move(remove)] {
+            // Every name was checked at parse time; a failure on one does not stop the others.
+            FirstFailure result(prefix);
+            for (const auto& name : *names) {
+              auto target = Target::parse(name, rules);
+              auto removed = target ? remove(*target) : std::unexpected(target.error());
+              if (!removed) result.add(removed.error());
+            }
+            return result.code();
+          }};
+}
+
 }  // namespace ipckit::cli::ipc

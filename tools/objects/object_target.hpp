@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,5 +74,18 @@ class Target {
 
 // Checks NAME arguments at parse time: "invalid queue name 'a/b': ...".
 [[nodiscard]] CLI::Validator name_validator(NameRules rules);
+
+// TEXT, or --file FILE instead ('-' for stdin): the bytes a verb writes (mq send, shm write).
+// One of the two is required; `missing` is the usage message when neither is given. Returns
+// --file's option: count() > 0 when FILE was given.
+CLI::Option* add_text_or_file(CLI::App& app, std::string& text, std::string& file,
+                              const std::string& text_help, const std::string& file_help,
+                              const std::string& missing);
+
+// The `rm` verb of `sem` and `shm`: NAME... ("POSIX names, sysv:KEY or sysv:id:ID", checked with
+// `rules` at parse time), each removed by `remove`; a failure on one is reported ("ipckit:
+// PREFIX: ...") and does not stop the others. Exits with the first failure's code.
+Verb add_rm_verb(CLI::App& parent, const std::string& description, const std::string& prefix,
+                 const NameRules& rules, std::function<Result<void>(const Target&)> remove);
 
 }  // namespace ipckit::cli::ipc

@@ -262,20 +262,8 @@ Result<void> remove(const Target& target) {
 }
 
 Verb add_rm(CLI::App& sem) {
-  auto names = std::make_shared<std::vector<std::string>>();
-  auto* app = sem.add_subcommand("rm", "Remove semaphores (and System V sets)");
-  app->add_option("NAME", *names, "POSIX names, sysv:KEY or sysv:id:ID")
-      ->required()
-      ->check(name_validator(name_rules(true)));
-  return {app, [names] {
-            FirstFailure result("sem rm");
-            for (const auto& name : *names) {
-              auto target = Target::parse(name, name_rules(true));
-              auto removed = target ? remove(*target) : std::unexpected(target.error());
-              if (!removed) result.add(removed.error());
-            }
-            return result.code();
-          }};
+  return add_rm_verb(sem, "Remove semaphores (and System V sets)", "sem rm", name_rules(true),
+                     remove);
 }
 
 Runner register_sem(CLI::App& app) {

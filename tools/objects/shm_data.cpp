@@ -38,24 +38,11 @@ Result<void> check_range(const std::string& operation, const std::string& name, 
   return {};
 }
 
-// Reads `in` into `space` until it is full or the input ends. Returns the bytes read.
-Result<std::size_t> read_into(const DataFile& in, std::span<std::byte> space) {
-  std::size_t done = 0;
-  while (done < space.size()) {
-    auto n = read_some(in, space.subspan(done));
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0) break;
-    done += *n;
-  }
-  return done;
-}
-
 // ---- write -----------------------------------------------------------------------------------
 
 struct WriteOptions {
   std::string name;
   std::string text;
-  CLI::Option* text_option = nullptr;
   std::string file;
   CLI::Option* file_option = nullptr;
   std::uint64_t offset = 0;
@@ -72,7 +59,7 @@ Result<void> copy_file(const WriteOptions& o, const MappedObject& object,
                             static_cast<std::uint64_t>(st.st_size));
     if (!fits) return fits;
   }
-  auto copied = read_into(*in, space);
+  auto copied = read_full(*in, space);
   if (!copied) return std::unexpected(copied.error());
   if (*copied < space.size()) return {};
   // The space is full: anything more in a pipe could not be written.
@@ -141,17 +128,13 @@ Verb add_write(CLI::App& shm) {
   app->add_option("NAME", o->name, "POSIX name, sysv:KEY or sysv:id:ID")
       ->required()
       ->check(name_validator(name_rules(true)));
-  o->text_option = app->add_option("TEXT", o->text, "The bytes to write (no newline is added)");
   o->file_option =
-      app->add_option("--file", o->file, "Write this file's bytes instead ('-' for stdin)")
-          ->excludes(o->text_option);
+      add_text_or_file(*app, o->text, o->file, "The bytes to write (no newline is added)",
+                       "Write this file's bytes instead ('-' for stdin)",
+                       "give the bytes to write as TEXT or with --file FILE");
   app->add_option("--offset", o->offset, "Where to start, in bytes from the object's start")
       ->transform(size_transformer())
       ->default_str("0");
-  app->callback([o] {
-    if (o->text_option->count() == 0 && o->file_option->count() == 0)
-      throw CLI::ValidationError("TEXT", "give the bytes to write as TEXT or with --file FILE");
-  });
   return {app, [o] { return run_write(*o); }};
 }
 

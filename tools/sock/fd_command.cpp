@@ -97,24 +97,10 @@ Result<std::optional<std::vector<Fd>>> receive_one(const RecvOptions& o,
                                                    const uds::UnixListener& listener,
                                                    const UnixAddress& address) {
   const int timeout = to_poll_timeout(o.timeout);
-  auto timed_out = [&](const char* operation, std::string_view what) {
-    return fail(ETIMEDOUT, operation, address.describe(),
-                fmt::format("no {} for {}", what, describe_seconds(o.timeout)));
-  };
-  std::optional<uds::Connection> conn;
-  while (!conn) {
-    auto waited = wait_for(listener.fd(), POLLIN, timeout);
-    if (!waited) return std::unexpected(waited.error());
-    if (*waited == Ready::kStopped) return std::nullopt;
-    if (*waited == Ready::kTimedOut) return timed_out("accept", "connection");
-    auto accepted = listener.accept(uds::Blocking::kNo);
-    if (accepted) {
-      conn.emplace(std::move(*accepted));
-    } else if (const int code = accepted.error().code();
-               code != EAGAIN && code != EINTR && code != ECONNABORTED) {
-      return std::unexpected(accepted.error());
-    }
-  }
+  auto accepted = accept_next(listener, address, o.timeout);
+  if (!accepted) return std::unexpected(accepted.error());
+  if (!*accepted) return std::nullopt;
+  std::optional<uds::Connection>& conn = *accepted;
   if (o.verbose) {
     print_peer(kFdRecv, fmt::format("connection on {} from", address.describe()), conn->peer);
   }
@@ -123,7 +109,9 @@ Result<std::optional<std::vector<Fd>>> receive_one(const RecvOptions& o,
     auto waited = wait_for(conn->socket.fd(), POLLIN, timeout);
     if (!waited) return std::unexpected(waited.error());
     if (*waited == Ready::kStopped) return std::nullopt;
-    if (*waited == Ready::kTimedOut) return timed_out("recvmsg", "descriptors");
+    if (*waited == Ready::kTimedOut) {
+      return std::unexpected(timed_out("recvmsg", address, "descriptors", o.timeout));
+    }
     auto got = uds::receive_fds(conn->socket.fd(), buffer, uds::kMaxFdsPerMessage);
     if (!got) {
       if (got.error().code() == EAGAIN || got.error().code() == EINTR) continue;
@@ -181,11 +169,7 @@ int run_recv(RecvOptions& o) {
   const uds::AccessPolicy policy = policy_for(o.policy, *address);
   std::vector<Fd> fds;
   {
-    auto listener = uds::UnixListener::bind(*address, {.type = SocketType::kStream,
-                                                       .blocking = uds::Blocking::kNo,
-                                                       .mode = optional_mode(o.mode),
-                                                       .policy = policy,
-                                                       .lock_wait = lock_wait(o.timeout)});
+    auto listener = listen_on(*address, SocketType::kStream, o.mode, policy, o.timeout);
     if (!listener) return report_bind(kFdRecv, listener.error(), *address);
     auto got = receive_one(o, *listener, *address);
     if (!got) return report(kFdRecv, got.error(), &*address);
@@ -205,9 +189,7 @@ Verb add_fd_send(CLI::App& fd) {
   auto o = std::make_shared<SendOptions>();
   auto* app = fd.add_subcommand(
       "send", "Open each FILE read-only and send the descriptors to ADDR in one message");
-  app->add_option("ADDR", o->address, "A path, or @name for an abstract name (stream)")
-      ->required()
-      ->check(address_validator());
+  add_address_argument(*app, o->address, "A path, or @name for an abstract name (stream)");
   app->add_option("FILE", o->files, "Files to open ('-': send stdin's descriptor itself)")
       ->required()
       ->check(file_validator());
@@ -225,15 +207,12 @@ Verb add_fd_recv(CLI::App& fd) {
   auto o = std::make_shared<RecvOptions>();
   auto* app =
       fd.add_subcommand("recv", "Accept one connection on ADDR and take the descriptors it sends");
-  app->add_option("ADDR", o->address, "A path, or @name for an abstract name (stream)")
-      ->required()
-      ->check(address_validator());
+  add_address_argument(*app, o->address, "A path, or @name for an abstract name (stream)");
   app->add_option("COMMAND", o->command,
                   "After '--': run COMMAND with the first descriptor as its stdin");
   app->add_flag("-v,--verbose", o->verbose, "Print the sender's pid, uid and gid on stderr");
   add_policy_options(*app, o->policy);
-  app->add_option("--mode", o->mode, "Permission bits of a path socket's file, in octal")
-      ->check(mode_validator());
+  add_socket_mode_option(*app, o->mode);
   add_timeout_option(*app, o->timeout, "connection or message");
   return {app, [o] { return run_recv(*o); }};
 }

@@ -41,48 +41,22 @@ bool about_stdio(const Error& e) {
   return e.object() == "stdin" || e.object() == "stdout";
 }
 
-int listen_datagram(const ListenOptions& o, const UnixAddress& address,
-                    const uds::AccessPolicy& policy) {
-  auto bound = uds::BoundDatagram::bind(address, {.blocking = uds::Blocking::kNo,
-                                                  .mode = optional_mode(o.mode),
-                                                  .pass_credentials = true,
-                                                  .lock_wait = lock_wait(o.timeout)});
-  if (!bound) return report_bind(kListen, bound.error(), address);
-  if (o.verbose) {
-    warn("{}: receiving on {} (dgram, allowing {})", kListen, address.describe(),
-         policy.describe());
-  }
-  std::vector<std::byte> buffer(kMaxMessage);
-  for (;;) {
-    Ready ready = Ready::kReady;
-    auto message = receive_datagram(*bound, policy, buffer, to_poll_timeout(o.timeout), ready);
-    if (!message) return report(kListen, message.error(), &address);
-    if (!*message) {
-      if (ready == Ready::kStopped) return kExitFailure;
-      return report(kListen, Error(ETIMEDOUT, "recvmsg", address.describe(),
-                                   fmt::format("no message for {}", describe_seconds(o.timeout))));
-    }
-    if (o.verbose)
-      print_peer(kListen, fmt::format("{} bytes from", (*message)->size), (*message)->sender);
-    auto written = write_stdout(std::span(buffer).first((*message)->size));
-    if (!written)
-      return StopSignals::caught() != 0 ? kExitFailure : report(kListen, written.error());
-  }
-}
-
 int run_listen(const ListenOptions& o) {
   auto address = parse_address(o.address);
   if (!address) return report(kListen, address.error());
   if (auto r = StopSignals::install(); !r) return report(kListen, r.error());
   const SocketType type = type_value(o.type);
   const uds::AccessPolicy policy = policy_for(o.policy, *address);
-  if (type == SocketType::kDatagram) return listen_datagram(o, *address, policy);
+  if (type == SocketType::kDatagram) {
+    return print_datagrams({.prefix = kListen,
+                            .mode = o.mode,
+                            .timeout = o.timeout,
+                            .verbose = o.verbose,
+                            .announce = true},
+                           *address, policy);
+  }
 
-  auto listener = uds::UnixListener::bind(*address, {.type = type,
-                                                     .blocking = uds::Blocking::kNo,
-                                                     .mode = optional_mode(o.mode),
-                                                     .policy = policy,
-                                                     .lock_wait = lock_wait(o.timeout)});
+  auto listener = listen_on(*address, type, o.mode, policy, o.timeout);
   if (!listener) return report_bind(kListen, listener.error(), *address);
   if (o.verbose) {
     warn("{}: listening on {} ({}, allowing {})", kListen, address->describe(), type_word(type),
@@ -90,24 +64,13 @@ int run_listen(const ListenOptions& o) {
   }
   Input input;
   for (;;) {
-    auto waited = wait_for(listener->fd(), POLLIN, to_poll_timeout(o.timeout));
-    if (!waited) return report(kListen, waited.error(), &*address);
-    if (*waited == Ready::kStopped) return kExitFailure;
-    if (*waited == Ready::kTimedOut) {
-      return report(kListen,
-                    Error(ETIMEDOUT, "accept", address->describe(),
-                          fmt::format("no connection for {}", describe_seconds(o.timeout))));
-    }
-    auto conn = listener->accept(uds::Blocking::kNo);
-    if (!conn) {
-      const int code = conn.error().code();
-      if (code == EAGAIN || code == EINTR || code == ECONNABORTED) continue;  // refused or gone
-      return report(kListen, conn.error(), &*address);
-    }
+    auto conn = accept_next(*listener, *address, o.timeout);
+    if (!conn) return report(kListen, conn.error(), &*address);
+    if (!*conn) return kExitFailure;  // stopped by a signal
     if (o.verbose) {
-      print_peer(kListen, fmt::format("connection on {} from", address->describe()), conn->peer);
+      print_peer(kListen, fmt::format("connection on {} from", address->describe()), (*conn)->peer);
     }
-    auto copied = copy_both_ways(conn->socket, *address, input);
+    auto copied = copy_both_ways((*conn)->socket, *address, input);
     if (StopSignals::caught() != 0) return kExitFailure;
     if (!copied) {
       const int code = report(kListen, copied.error(), &*address);
@@ -121,16 +84,13 @@ Verb add_listen(CLI::App& sock) {
   auto o = std::make_shared<ListenOptions>();
   auto* app = sock.add_subcommand(
       "listen", "Accept a connection on ADDR and copy stdin to it and it to stdout");
-  app->add_option("ADDR", o->address, "A path, or @name for an abstract name")
-      ->required()
-      ->check(address_validator());
+  add_address_argument(*app, o->address);
   add_type_option(*app, o->type);
   app->add_flag("--keep-listening", o->keep_listening,
                 "After a connection ends, accept the next one (until a signal)");
   app->add_flag("-v,--verbose", o->verbose, "Print each peer's pid, uid and gid on stderr");
   add_policy_options(*app, o->policy);
-  app->add_option("--mode", o->mode, "Permission bits of a path socket's file, in octal")
-      ->check(mode_validator());
+  add_socket_mode_option(*app, o->mode);
   add_timeout_option(*app, o->timeout, "connection (dgram: message)");
   return {app, [o] { return run_listen(*o); }};
 }
@@ -182,9 +142,7 @@ Verb add_connect(CLI::App& sock) {
   auto o = std::make_shared<ConnectOptions>();
   auto* app =
       sock.add_subcommand("connect", "Connect to ADDR and copy stdin to it and it to stdout");
-  app->add_option("ADDR", o->address, "A path, or @name for an abstract name")
-      ->required()
-      ->check(address_validator());
+  add_address_argument(*app, o->address);
   add_type_option(*app, o->type);
   app->add_flag("-v,--verbose", o->verbose, "Print the listener's pid, uid and gid on stderr");
   add_policy_options(*app, o->policy, PolicyRole::kClient);

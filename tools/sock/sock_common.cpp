@@ -10,6 +10,7 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -78,6 +79,15 @@ CLI::Validator address_validator() {
                            e.detail().empty() ? std::string(std::strerror(e.code())) : e.detail());
       },
       "ADDR", "socket address");
+}
+
+void add_address_argument(CLI::App& app, std::string& address, const std::string& help) {
+  app.add_option("ADDR", address, help)->required()->check(address_validator());
+}
+
+void add_socket_mode_option(CLI::App& app, std::string& mode) {
+  app.add_option("--mode", mode, "Permission bits of a path socket's file, in octal")
+      ->check(mode_validator());
 }
 
 void add_type_option(CLI::App& app, std::string& type) {
@@ -159,7 +169,7 @@ uds::LockWait lock_wait(double timeout_seconds) {
   uds::LockWait wait{.cancel = StopSignals::fd()};
   if (timeout_seconds >= 0) {
     const double ms = std::min(timeout_seconds * 1000.0, static_cast<double>(INT_MAX));
-    wait.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(ms + 0.5));
+    wait.timeout = std::chrono::milliseconds(std::llround(ms));
   }
   return wait;
 }
@@ -194,8 +204,80 @@ Result<Ready> wait_for(FdView fd, short events, int timeout_ms) {
   return n == 0 ? Ready::kTimedOut : Ready::kReady;
 }
 
+Result<uds::UnixListener> listen_on(const UnixAddress& address, SocketType type,
+                                    const std::string& mode, const uds::AccessPolicy& policy,
+                                    double timeout_seconds) {
+  return uds::UnixListener::bind(address, {.type = type,
+                                           .blocking = uds::Blocking::kNo,
+                                           .mode = optional_mode(mode),
+                                           .policy = policy,
+                                           .lock_wait = lock_wait(timeout_seconds)});
+}
+
+Result<uds::BoundDatagram> bind_datagram(const UnixAddress& address, const std::string& mode,
+                                         double timeout_seconds) {
+  return uds::BoundDatagram::bind(address, {.blocking = uds::Blocking::kNo,
+                                            .mode = optional_mode(mode),
+                                            .pass_credentials = true,
+                                            .lock_wait = lock_wait(timeout_seconds)});
+}
+
+Error timed_out(const char* operation, const UnixAddress& address, std::string_view what,
+                double timeout_seconds) {
+  return Error(ETIMEDOUT, operation, address.describe(),
+               fmt::format("no {} for {}", what, describe_seconds(timeout_seconds)));
+}
+
+Result<std::optional<uds::Connection>> accept_next(const uds::UnixListener& listener,
+                                                   const UnixAddress& address,
+                                                   double timeout_seconds) {
+  for (;;) {
+    auto waited = wait_for(listener.fd(), POLLIN, to_poll_timeout(timeout_seconds));
+    if (!waited) return std::unexpected(waited.error());
+    if (*waited == Ready::kStopped) return std::nullopt;
+    if (*waited == Ready::kTimedOut) {
+      return std::unexpected(timed_out("accept", address, "connection", timeout_seconds));
+    }
+    auto conn = listener.accept(uds::Blocking::kNo);
+    if (conn) return std::optional<uds::Connection>(std::move(*conn));
+    const int code = conn.error().code();
+    if (code != EAGAIN && code != EINTR && code != ECONNABORTED) {
+      return std::unexpected(conn.error());
+    }
+  }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Datagrams.
+
+int print_datagrams(const DatagramSink& sink, const UnixAddress& address,
+                    const uds::AccessPolicy& policy) {
+  auto bound = bind_datagram(address, sink.mode, sink.timeout);
+  if (!bound) return report_bind(sink.prefix, bound.error(), address);
+  if (sink.verbose && sink.announce) {
+    warn("{}: receiving on {} (dgram, allowing {})", sink.prefix, address.describe(),
+         policy.describe());
+  }
+  std::vector<std::byte> buffer(kMaxMessage);
+  for (std::uint64_t received = 0; received < sink.count; ++received) {
+    Ready ready = Ready::kReady;
+    auto message = receive_datagram(*bound, policy, buffer, to_poll_timeout(sink.timeout), ready);
+    if (!message) return report(sink.prefix, message.error(), &address);
+    if (!*message) {
+      if (ready == Ready::kStopped) return kExitFailure;
+      return report(sink.prefix, timed_out("recvmsg", address, "message", sink.timeout));
+    }
+    if (sink.verbose) {
+      print_peer(sink.prefix, fmt::format("{} bytes from", (*message)->size), (*message)->sender);
+    }
+    auto written = write_stdout(std::span(buffer).first((*message)->size));
+    if (written && sink.lines) written = write_stdout(std::as_bytes(std::span("\n", 1)));
+    if (!written) {
+      return StopSignals::caught() != 0 ? kExitFailure : report(sink.prefix, written.error());
+    }
+  }
+  return kExitOk;
+}
 
 Result<std::optional<Message>> receive_datagram(const uds::BoundDatagram& bound,
                                                 const uds::AccessPolicy& policy,

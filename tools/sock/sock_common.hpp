@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -45,6 +46,11 @@ Verb add_recv(CLI::App& sock);
 // time: "invalid address '': ..." and ENAMETOOLONG for 108 bytes or more.
 [[nodiscard]] Result<UnixAddress> parse_address(std::string_view text);
 [[nodiscard]] CLI::Validator address_validator();
+// The required ADDR argument, checked with address_validator().
+void add_address_argument(CLI::App& app, std::string& address,
+                          const std::string& help = "A path, or @name for an abstract name");
+// --mode OCTAL: the permission bits of a path socket's file (the verbs that bind).
+void add_socket_mode_option(CLI::App& app, std::string& mode);
 
 // --type stream|dgram|seqpacket (also "datagram").
 void add_type_option(CLI::App& app, std::string& type);
@@ -89,6 +95,30 @@ void print_peer(std::string_view prefix, std::string_view what, const uds::PeerC
 // dies of the signal.
 int report_bind(std::string_view prefix, const Error& e, const UnixAddress& address);
 
+// What the verbs that bind ADDR give the library: non-blocking, --mode, --timeout's lock wait.
+// listen_on() binds a listener that accepts the peers `policy` allows; bind_datagram() a
+// datagram socket that receives its senders' credentials. Errors: those of UnixListener::bind and
+// BoundDatagram::bind (report them with report_bind()).
+[[nodiscard]] Result<uds::UnixListener> listen_on(const UnixAddress& address, SocketType type,
+                                                  const std::string& mode,
+                                                  const uds::AccessPolicy& policy,
+                                                  double timeout_seconds);
+[[nodiscard]] Result<uds::BoundDatagram> bind_datagram(const UnixAddress& address,
+                                                       const std::string& mode,
+                                                       double timeout_seconds);
+
+// ETIMEDOUT on `address` after --timeout: "no WHAT for N seconds".
+[[nodiscard]] Error timed_out(const char* operation, const UnixAddress& address,
+                              std::string_view what, double timeout_seconds);
+
+// Waits (with the stop signals, for --timeout seconds; negative: forever) for the next connection
+// `listener` allows and accepts it; a connection refused or gone before accept() is skipped.
+// Returns: the connection, or std::nullopt when a stop signal came. Errors: ETIMEDOUT
+// (timed_out("accept", address, "connection", ...)), those of poll(2) and accept(2).
+[[nodiscard]] Result<std::optional<uds::Connection>> accept_next(const uds::UnixListener& listener,
+                                                                 const UnixAddress& address,
+                                                                 double timeout_seconds);
+
 // The wait outcome of wait_for().
 enum class Ready { kReady, kStopped, kTimedOut };
 // poll(2) for `events` on `fd`, or a stop signal, for at most `timeout_ms` (-1: forever).
@@ -112,6 +142,22 @@ struct Message {
                                                               const uds::AccessPolicy& policy,
                                                               std::span<std::byte> buffer,
                                                               int timeout_ms, Ready& ready);
+
+// How print_datagrams() serves `sock listen` and `sock recv` on a datagram socket.
+struct DatagramSink {
+  std::string_view prefix;           // "sock listen", "sock recv": for messages
+  std::string mode;                  // --mode of a path socket's file
+  double timeout = -1;               // --timeout for each message (negative: none)
+  std::uint64_t count = UINT64_MAX;  // stop after this many messages
+  bool lines = false;                // write a newline after each message
+  bool verbose = false;              // each sender's credentials on stderr
+  bool announce = false;             // with verbose: "receiving on ADDR" once bound
+};
+// Binds a datagram socket to `address` and writes each message `policy` allows to stdout.
+// Returns the exit code: 0 after sink.count messages; 1 quietly after a stop signal; the reported
+// error's code otherwise (a bind error, a timeout, a write error on stdout).
+int print_datagrams(const DatagramSink& sink, const UnixAddress& address,
+                    const uds::AccessPolicy& policy);
 
 // Where stdin stands across the connections one command serves.
 struct Input {

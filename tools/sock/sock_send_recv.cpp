@@ -141,9 +141,7 @@ int run_send(const SendOptions& o) {
 Verb add_send(CLI::App& sock) {
   auto o = std::make_shared<SendOptions>();
   auto* app = sock.add_subcommand("send", "Send one message (MESSAGE, or stdin) to ADDR");
-  app->add_option("ADDR", o->address, "A path, or @name for an abstract name")
-      ->required()
-      ->check(address_validator());
+  add_address_argument(*app, o->address);
   o->message_option =
       app->add_option("MESSAGE", o->message, "The message's bytes (default: all of stdin)");
   add_type_option(*app, o->type);
@@ -169,40 +167,9 @@ struct RecvOptions {
   double timeout = -1;
 };
 
-Error timed_out(const char* operation, const UnixAddress& address, std::string_view what,
-                double seconds) {
-  return Error(ETIMEDOUT, operation, address.describe(),
-               fmt::format("no {} for {}", what, describe_seconds(seconds)));
-}
-
 Result<void> end_message(bool lines) {
   if (!lines) return {};
   return write_stdout(as_bytes("\n"));
-}
-
-int recv_datagrams(const RecvOptions& o, const UnixAddress& address,
-                   const uds::AccessPolicy& policy) {
-  auto bound = uds::BoundDatagram::bind(address, {.blocking = uds::Blocking::kNo,
-                                                  .mode = optional_mode(o.mode),
-                                                  .pass_credentials = true,
-                                                  .lock_wait = lock_wait(o.timeout)});
-  if (!bound) return report_bind(kRecv, bound.error(), address);
-  std::vector<std::byte> buffer(kMaxMessage);
-  for (std::uint64_t received = 0; received < o.count; ++received) {
-    Ready ready = Ready::kReady;
-    auto message = receive_datagram(*bound, policy, buffer, to_poll_timeout(o.timeout), ready);
-    if (!message) return report(kRecv, message.error(), &address);
-    if (!*message) {
-      if (ready == Ready::kStopped) return kExitFailure;
-      return report(kRecv, timed_out("recvmsg", address, "message", o.timeout));
-    }
-    if (o.verbose)
-      print_peer(kRecv, fmt::format("{} bytes from", (*message)->size), (*message)->sender);
-    auto written = write_stdout(std::span(buffer).first((*message)->size));
-    if (written) written = end_message(o.lines);
-    if (!written) return StopSignals::caught() != 0 ? kExitFailure : report(kRecv, written.error());
-  }
-  return kExitOk;
 }
 
 // Reads `conn` until EOF (stream) or until EOF or `count` messages (seqpacket), writing each
@@ -252,32 +219,27 @@ int run_recv(const RecvOptions& o) {
   if (auto r = StopSignals::install(); !r) return report(kRecv, r.error());
   const SocketType type = type_value(o.type);
   const uds::AccessPolicy policy = policy_for(o.policy, *address);
-  if (type == SocketType::kDatagram) return recv_datagrams(o, *address, policy);
+  if (type == SocketType::kDatagram) {
+    return print_datagrams({.prefix = kRecv,
+                            .mode = o.mode,
+                            .timeout = o.timeout,
+                            .count = o.count,
+                            .lines = o.lines,
+                            .verbose = o.verbose},
+                           *address, policy);
+  }
 
-  auto listener = uds::UnixListener::bind(*address, {.type = type,
-                                                     .blocking = uds::Blocking::kNo,
-                                                     .mode = optional_mode(o.mode),
-                                                     .policy = policy,
-                                                     .lock_wait = lock_wait(o.timeout)});
+  auto listener = listen_on(*address, type, o.mode, policy, o.timeout);
   if (!listener) return report_bind(kRecv, listener.error(), *address);
   std::uint64_t received = 0;
   while (received < o.count) {
-    auto waited = wait_for(listener->fd(), POLLIN, to_poll_timeout(o.timeout));
-    if (!waited) return report(kRecv, waited.error(), &*address);
-    if (*waited == Ready::kStopped) return kExitFailure;
-    if (*waited == Ready::kTimedOut) {
-      return report(kRecv, timed_out("accept", *address, "connection", o.timeout));
-    }
-    auto conn = listener->accept(uds::Blocking::kNo);
-    if (!conn) {
-      const int code = conn.error().code();
-      if (code == EAGAIN || code == EINTR || code == ECONNABORTED) continue;
-      return report(kRecv, conn.error(), &*address);
-    }
+    auto conn = accept_next(*listener, *address, o.timeout);
+    if (!conn) return report(kRecv, conn.error(), &*address);
+    if (!*conn) return kExitFailure;  // stopped by a signal
     if (o.verbose) {
-      print_peer(kRecv, fmt::format("connection on {} from", address->describe()), conn->peer);
+      print_peer(kRecv, fmt::format("connection on {} from", address->describe()), (*conn)->peer);
     }
-    auto got = drain(o, conn->socket, *address, o.count - received);
+    auto got = drain(o, (*conn)->socket, *address, o.count - received);
     if (StopSignals::caught() != 0) return kExitFailure;
     if (!got) return report(kRecv, got.error(), &*address);
     received += *got;
@@ -290,9 +252,7 @@ int run_recv(const RecvOptions& o) {
 Verb add_recv(CLI::App& sock) {
   auto o = std::make_shared<RecvOptions>();
   auto* app = sock.add_subcommand("recv", "Receive messages on ADDR and print them");
-  app->add_option("ADDR", o->address, "A path, or @name for an abstract name")
-      ->required()
-      ->check(address_validator());
+  add_address_argument(*app, o->address);
   add_type_option(*app, o->type);
   app->add_option("--count", o->count, "Stop after N messages (a stream: N connections)")
       ->check(unsigned_validator(1, UINT64_MAX))
@@ -300,8 +260,7 @@ Verb add_recv(CLI::App& sock) {
   app->add_flag("--lines", o->lines, "Write a newline after each message");
   app->add_flag("-v,--verbose", o->verbose, "Print each sender's pid, uid and gid on stderr");
   add_policy_options(*app, o->policy);
-  app->add_option("--mode", o->mode, "Permission bits of a path socket's file, in octal")
-      ->check(mode_validator());
+  add_socket_mode_option(*app, o->mode);
   add_timeout_option(*app, o->timeout, "message");
   return {app, [o] { return run_recv(*o); }};
 }

@@ -77,6 +77,16 @@ bool numbers_flow(Tour& t, const UnixSocket& server, const UnixAddress& address)
       fmt::format("the server printed the {} numbers the client sent, in order", kNumbers));
 }
 
+// Binds a datagram server socket to `address`, shows `bound` (the article's command for it) and
+// runs the numbers demo on it. The caller removes a path's socket file.
+bool server_demo(Tour& t, const UnixAddress& address, const std::string& bound) {
+  auto server = UnixSocket::create(SocketType::kDatagram);
+  if (!server) return failed(t, "create the server socket", server.error());
+  if (auto r = server->bind(address); !r) return failed(t, "bind the server socket", r.error());
+  t.show_text(bound);
+  return numbers_flow(t, *server, address);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 310: the demo on a filesystem path.
 
@@ -89,12 +99,11 @@ bool datagram_path_step(Tour& t) {
   const std::string path = tour_path(t, "coretech");
   auto address = UnixAddress::path(path);
   if (!address) return failed(t, "make the address", address.error());
-  auto server = UnixSocket::create(SocketType::kDatagram);
-  if (!server) return failed(t, "create the server socket", server.error());
-  if (auto r = server->bind(*address); !r) return failed(t, "bind the server socket", r.error());
   ScopeExit cleanup([&] { (void)::unlink(path.c_str()); });
-  t.show("socket(AF_UNIX, SOCK_DGRAM, 0); bind(\"{}\")   # coretech_server {}", path, path);
-  bool ok = numbers_flow(t, *server, *address);
+  bool ok =
+      server_demo(t, *address,
+                  fmt::format("socket(AF_UNIX, SOCK_DGRAM, 0); bind(\"{}\")   # coretech_server {}",
+                              path, path));
   t.say(
       "A Unix datagram socket is reliable and ordered, unlike UDP: nothing is lost, and a "
       "client whose server is slow waits in sendto() instead of dropping numbers. The "
@@ -115,11 +124,9 @@ bool datagram_abstract_step(Tour& t) {
   const std::string path = tour_path(t, "abstract");
   auto address = UnixAddress::abstract(path);
   if (!address) return failed(t, "make the address", address.error());
-  auto server = UnixSocket::create(SocketType::kDatagram);
-  if (!server) return failed(t, "create the server socket", server.error());
-  if (auto r = server->bind(*address); !r) return failed(t, "bind the server socket", r.error());
-  t.show("bind(\"\\0{}\")   # coretech_server --abstract {}", path, address->describe());
-  bool ok = numbers_flow(t, *server, *address);
+  bool ok = server_demo(
+      t, *address,
+      fmt::format("bind(\"\\0{}\")   # coretech_server --abstract {}", path, address->describe()));
   ok = t.check(!exists(path), fmt::format("there is no file {}: stat() fails with ENOENT", path)) &&
        ok;
   return ok;
