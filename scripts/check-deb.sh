@@ -68,7 +68,7 @@ for pattern in '/usr/lib/(.*/)?libipckit\.so\.[0-9]+\.[0-9]+\.[0-9]+$' \
 done
 depends=$(dpkg-deb --field "$deb" Depends)
 echo "check-deb: Depends: $depends"
-for dep in libfmt-dev libfmt9 libstdc++6 libc6; do
+for dep in libfmt-dev libfmt9 libsmartcols1 libstdc++6 libc6; do
   [[ ", $depends" == *", $dep "* || ", $depends," == *", $dep,"* ]] ||
     fail "Depends lacks $dep (dpkg-shlibdeps or CPACK_DEBIAN_PACKAGE_DEPENDS)"
 done

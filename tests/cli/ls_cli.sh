@@ -21,6 +21,7 @@ cleanup() {
   { for pid in "${pids[@]}"; do kill -9 "$pid" || true; done; wait || true; } 2>/dev/null
   "$IPCKIT" shm rm "$prefix-shm" >/dev/null 2>&1 || true
   "$IPCKIT" chan rm "$prefix-chan" >/dev/null 2>&1 || true
+  rm -f "/dev/shm/mb-$prefix-nev" "/dev/shm/mb-$prefix-név-ůž"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -115,5 +116,20 @@ set +e
 "$IPCKIT" rm "posix-shm:/$nl_name" 2>"$work/err"
 set -e
 [ "$(wc -l <"$work/err")" = 1 ] || fail "rm of a name with a newline: $(cat "$work/err")"
+
+# Multibyte names: columns are aligned in screen columns (here each character is one column),
+# not bytes; -o +COL adds to the default columns.
+for n in "mb-$prefix-nev" "mb-$prefix-név-ůž"; do : >"/dev/shm/$n"; done
+table=$(LC_ALL=C.UTF-8 "$IPCKIT" ls --type posix-shm --name "/mb-$prefix*" -o NAME,TYPE,SIZE)
+LC_ALL=C.UTF-8 python3 -c '
+import sys
+lines = sys.argv[1].split("\n")
+assert len(lines) == 3, lines
+starts = {line.index("posix-shm" if i else "TYPE") for i, line in enumerate(lines)}
+assert len(starts) == 1, lines
+' "$table" || fail "a multibyte name misaligns the table: $table"
+plus=$("$IPCKIT" ls --type posix-shm --name "/mb-$prefix*" -o +INODE | head -1) || fail "-o +INODE"
+[ "$plus" = "$("$IPCKIT" ls --type posix-shm --name "/mb-$prefix*" | head -1) INODE" ] ||
+  fail "-o +INODE: $plus"
 
 echo "ls_cli: ok"

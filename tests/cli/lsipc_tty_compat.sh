@@ -2,7 +2,8 @@
 # shellcheck source-path=SCRIPTDIR
 # `ipckit lsipc` against util-linux 2.38's lsipc with stdout on a terminal: libsmartcols then
 # fits the table to the terminal's width (COMMAND truncated, an extreme STATUS cell wrapping the
-# row; lsipc_fit.hpp), and both must print the same bytes. Each case runs both tools on a new
+# row), and both must print the same bytes. Also a creator whose command line is multibyte
+# UTF-8 (double-width CJK too): widths are screen columns, on a terminal and off one. Each case runs both tools on a new
 # pseudo-terminal of a given width (sysv_compat/pty_run.py), back to back, in one private IPC
 # namespace holding fixture objects (as lsipc_compat.sh), and compares stdout,
 # stderr and exit status. Also: the width comes from the terminal first, then $COLUMNS, then 80.
@@ -70,5 +71,28 @@ COLUMNS=60x same_tty 0 -m
 same_tty 0 -m
 unset COLUMNS
 
+fixture_stop
+
+# Multibyte command lines: COMMAND is measured, aligned and cut in screen columns.
+FIXTURE_ARGV0="fixture-žluťoučký-kůň-日本語-ＡＢＣ-αβγ" fixture_start \
+  shm 0x6666 4096 0600 attach 1 \
+  shm 0x6667 8192 0644 attach 1 lock
+mb_id=$(awk '$1 == 26214 { print $2 }' /proc/sysvipc/shm)
+mb_cases=("-m" "-m --notruncate" "-m -o COMMAND,KEY" "-m -o KEY,COMMAND,ID" "-m -o COMMAND"
+  "-m -r" "-m -J" "-m -e" "-m -n" "-m -y" "-m -i $mb_id" "-m -i $mb_id -l")
+for cols in 20 33 40 47 60 80 120; do
+  for args in "${mb_cases[@]}"; do
+    # shellcheck disable=SC2086  # each is zero or more words
+    same_tty "$cols" $args
+  done
+done
+for args in "${mb_cases[@]}"; do  # off a terminal
+  compat_clear
+  # shellcheck disable=SC2086
+  run_as "$WORK/util" "" lsipc "$SYS_lsipc" $args
+  # shellcheck disable=SC2086
+  run_as "$WORK/kit" "" ipckit "$IPCKIT" lsipc $args
+  compat_check "no tty: lsipc $args"
+done
 fixture_stop
 compat_summary

@@ -2,8 +2,6 @@
 #include <fmt/core.h>
 #include <pwd.h>
 
-#include <algorithm>
-#include <cctype>
 #include <unordered_map>
 
 #include "ls/ls_model.hpp"
@@ -47,74 +45,100 @@ std::string user_name(uid_t uid) {
 }
 
 const std::vector<Column> kColumns = {
-    {"TYPE",
-     "object type: sysv-shm, sysv-sem, sysv-msg, posix-shm, posix-sem, mqueue, unix, "
-     "fifo, channel",
-     true, false,
+    {{"TYPE",
+      "object type: sysv-shm, sysv-sem, sysv-msg, posix-shm, posix-sem, mqueue, unix, "
+      "fifo, channel",
+      0},
+     true,
      [](const IpcObject& o) -> Cell { return std::string(inspect::type_name(o.type)); }},
-    {"ID", "System V id", true, true, [](const IpcObject& o) { return opt(o.id); }},
-    {"KEY", "System V key, 0x%08x", true, false,
+    {{"ID", "System V id", table::kRight}, true, [](const IpcObject& o) { return opt(o.id); }},
+    {{"KEY", "System V key, 0x%08x", 0},
+     true,
      [](const IpcObject& o) -> Cell {
        if (!o.key) return std::monostate{};
        return format_key(*o.key);
      }},
-    {"NAME", "name: /name (POSIX), socket path or @abstract, FIFO path, channel name", true, false,
+    {{"NAME", "name: /name (POSIX), socket path or @abstract, FIFO path, channel name", 0},
+     true,
      [](const IpcObject& o) { return text(o.name); }},
-    {"OWNER", "owner's user name", true, false,
+    {{"OWNER", "owner's user name", 0},
+     true,
      [](const IpcObject& o) -> Cell {
        if (!o.uid) return std::monostate{};
        return user_name(*o.uid);
      }},
-    {"UID", "owner's user id", false, true, [](const IpcObject& o) { return opt(o.uid); }},
-    {"PERMS", "permission bits, octal", true, false,
+    {{"UID", "owner's user id", table::kRight},
+     false,
+     [](const IpcObject& o) { return opt(o.uid); }},
+    {{"PERMS", "permission bits, octal", 0},
+     true,
      [](const IpcObject& o) -> Cell {
        if (!o.perms) return std::monostate{};
        return fmt::format("{:04o}", *o.perms);
      }},
-    {"SIZE", "bytes (segment or object size; bytes queued for queues)", true, true,
+    {{"SIZE", "bytes (segment or object size; bytes queued for queues)", table::kRight},
+     true,
      [](const IpcObject& o) { return opt(o.size); }},
-    {"RSS", "System V segments: resident bytes", false, true,
+    {{"RSS", "System V segments: resident bytes", table::kRight},
+     false,
      [](const IpcObject& o) { return opt(o.rss); }},
-    {"SWAP", "System V segments: swapped-out bytes", false, true,
+    {{"SWAP", "System V segments: swapped-out bytes", table::kRight},
+     false,
      [](const IpcObject& o) { return opt(o.swap); }},
-    {"NATTCH", "System V segments: attachments", false, true,
+    {{"NATTCH", "System V segments: attachments", table::kRight},
+     false,
      [](const IpcObject& o) { return opt(o.nattch); }},
-    {"MSGS", "queues: messages queued", true, true,
+    {{"MSGS", "queues: messages queued", table::kRight},
+     true,
      [](const IpcObject& o) { return opt(o.messages); }},
-    {"NSEMS", "System V semaphore sets: semaphores", false, true,
+    {{"NSEMS", "System V semaphore sets: semaphores", table::kRight},
+     false,
      [](const IpcObject& o) { return opt(o.nsems); }},
-    {"CPID", "creator pid (System V segments, channels)", false, true,
+    {{"CPID", "creator pid (System V segments, channels)", table::kRight},
+     false,
      [](const IpcObject& o) { return opt(o.cpid); }},
-    {"LPID", "System V segments: last attach or detach pid", false, true,
+    {{"LPID", "System V segments: last attach or detach pid", table::kRight},
+     false,
      [](const IpcObject& o) { return opt(o.lpid); }},
-    {"CAPACITY", "channels: ring bytes", false, true,
+    {{"CAPACITY", "channels: ring bytes", table::kRight},
+     false,
      [](const IpcObject& o) { return opt(o.capacity); }},
-    {"USED", "channels: bytes in the ring", false, true,
+    {{"USED", "channels: bytes in the ring", table::kRight},
+     false,
      [](const IpcObject& o) { return opt(o.used); }},
-    {"ATTACHED", "channels: live processes registered in the header", false, true,
+    {{"ATTACHED", "channels: live processes registered in the header", table::kRight},
+     false,
      [](const IpcObject& o) { return opt(o.attached); }},
-    {"STALE", "channels: creator gone and nobody attached", false, false,
+    {{"STALE", "channels: creator gone and nobody attached", 0},
+     false,
      [](const IpcObject& o) { return opt(o.stale); }},
-    {"SOCKTYPE", "Unix sockets: stream, dgram, seqpacket", false, false,
+    {{"SOCKTYPE", "Unix sockets: stream, dgram, seqpacket", 0},
+     false,
      [](const IpcObject& o) { return text(o.socket_type); }},
-    {"STATE", "Unix sockets: listen, connected, unconnected, ...", true, false,
+    {{"STATE", "Unix sockets: listen, connected, unconnected, ...", 0},
+     true,
      [](const IpcObject& o) { return text(o.state); }},
-    {"INODE", "inode (sockets, FIFOs, POSIX objects)", false, true,
+    {{"INODE", "inode (sockets, FIFOs, POSIX objects)", table::kRight},
+     false,
      [](const IpcObject& o) { return opt(o.inode); }},
-    {"PEER", "Unix sockets: the connected peer's inode (sock_diag)", false, true,
+    {{"PEER", "Unix sockets: the connected peer's inode (sock_diag)", table::kRight},
+     false,
      [](const IpcObject& o) { return opt(o.peer); }},
-    {"NHOLDERS", "processes holding the object", false, true,
+    {{"NHOLDERS", "processes holding the object", table::kRight},
+     false,
      [](const IpcObject& o) -> Cell { return static_cast<std::uint64_t>(o.holders.size()); }},
-    {"HOLDERS", "processes holding the object: PID(COMMAND),...", true, false,
+    {{"HOLDERS", "processes holding the object: PID(COMMAND),...", 0},
+     true,
      [](const IpcObject& o) -> Cell { return o.holders; }},
 };
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+// The descriptors alone, for cli/table.
+const std::vector<table::ColumnSpec> kSpecs = [] {
+  std::vector<table::ColumnSpec> out;
+  for (const Column& c : kColumns)
+    out.push_back(c.spec);
   return out;
-}
+}();
 
 }  // namespace
 
@@ -127,26 +151,30 @@ const std::vector<Column>& columns() {
 }
 
 std::string columns_help() {
-  std::string out = "Available output columns (default: *):\n";
+  std::string out = "Available output columns (default: *, -o +COL adds to them):\n";
   for (const auto& c : kColumns)
-    out += fmt::format("  {:<9}{} {}\n", c.name, c.shown_by_default ? '*' : ' ', c.help);
+    out += fmt::format("  {:<9}{} {}\n", c.spec.name, c.shown_by_default ? '*' : ' ', c.spec.help);
   return out;
 }
 
 Result<std::vector<const Column*>> parse_columns(std::string_view list) {
-  std::vector<const Column*> out;
-  while (true) {
-    const auto comma = list.find(',');
-    const std::string name = upper(list.substr(0, comma));
-    const auto it = std::find_if(kColumns.begin(), kColumns.end(),
-                                 [&](const Column& c) { return c.name == name; });
-    if (it == kColumns.end())
-      return fail(EINVAL, "--output", "",
-                  fmt::format("unknown column '{}'", list.substr(0, comma)));
-    out.push_back(&*it);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
+  std::vector<std::size_t> selected;
+  for (std::size_t i = 0; i < kColumns.size(); ++i)
+    if (kColumns[i].shown_by_default) selected.push_back(i);
+  // Each column at most twice, as util-linux allows.
+  if (const auto e = table::parse_output_list(list, kSpecs, selected, kSpecs.size() * 2)) {
+    using Kind = table::ListError::Kind;
+    std::string name = e->name;  // util-linux's: the list from the bad name on
+    if (const auto comma = name.find(','); comma != std::string::npos && comma + 1 < name.size())
+      name.resize(comma);
+    const std::string why = e->kind == Kind::kUnknown   ? fmt::format("unknown column '{}'", name)
+                            : e->kind == Kind::kTooMany ? std::string("too many columns")
+                                                        : std::string("empty column name");
+    return fail(EINVAL, "--output", "", why);
   }
+  std::vector<const Column*> out;
+  for (const std::size_t i : selected)
+    out.push_back(&kColumns[i]);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // every local IPC object in one view, with the processes that hold each one. docs/ls.md.
 #include <fmt/core.h>
 
+#include <clocale>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,9 @@ struct LsOptions {
 };
 
 int run_ls(const LsOptions& o) {
+  // Names print in the user's character set: libsmartcols measures UTF-8 names by their screen
+  // width and escapes what the locale cannot print, as util-linux's listings do.
+  std::setlocale(LC_CTYPE, "");
   auto filter = o.filter.build();
   if (!filter) return report(filter.error());
   auto cols = o.output.empty() ? ls::default_columns() : ls::parse_columns(o.output).value();

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "cli/table.hpp"
 #include "ipckit/core/error.hpp"
 #include "ipckit/inspect/ipc_listing.hpp"
 
@@ -23,13 +24,11 @@ namespace ipckit::cli::ls {
 using Cell = std::variant<std::monostate, std::int64_t, std::uint64_t, std::string, bool,
                           std::vector<inspect::Holder>>;
 
-// One column: its name (as -o takes it, upper case; JSON uses it lower-cased), its help line,
-// whether it is shown by default, whether the table right-aligns it, and how to read it.
+// One column: its descriptor (name as -o takes it, upper case, and JSON lower-cased; help line;
+// right-aligned or not), whether it is shown by default, and how to read it.
 struct Column {
-  std::string_view name;
-  std::string_view help;
+  table::ColumnSpec spec;
   bool shown_by_default;
-  bool right_aligned;
   Cell (*get)(const inspect::IpcObject&);
 };
 
@@ -37,7 +36,8 @@ struct Column {
 [[nodiscard]] const std::vector<Column>& columns();
 // "Available output columns:" and one line per column, for the --help footer.
 [[nodiscard]] std::string columns_help();
-// Parses "COL,COL,..." (case-insensitive). Errors: EINVAL naming the unknown column.
+// Parses "COL,COL,..." (case-insensitive; "+COL,..." adds to the defaults, as util-linux).
+// Errors: EINVAL naming the unknown column, or for an empty name.
 [[nodiscard]] Result<std::vector<const Column*>> parse_columns(std::string_view list);
 [[nodiscard]] std::vector<const Column*> default_columns();
 

@@ -1,8 +1,8 @@
-// The three output modes of `ipckit ls` (see ls_model.hpp), all driven by the column table.
+// The three output modes of `ipckit ls` (see ls_model.hpp), all driven by the column table:
+// table and raw through cli/table (libsmartcols), JSON here (its document carries more than
+// rows: the holder lists as arrays and the listing's flags, docs/ls-schema.json).
 #include <fmt/core.h>
 
-#include <algorithm>
-#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "ls/ls_model.hpp"
@@ -38,21 +38,6 @@ std::string cell_text(const Cell& cell) {
                     cell);
 }
 
-// Control characters and backslashes as \xHH, and in raw mode (`spaces`) whitespace too, as
-// util-linux does: a name with a newline in it (anyone may make one) stays on its row.
-std::string escape_cell(const std::string& text, bool spaces) {
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((spaces && std::isspace(c) != 0) || c == '\\' || std::iscntrl(c) != 0) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 nlohmann::ordered_json cell_json(const Cell& cell) {
   return std::visit(Overloaded{[](std::monostate) { return nlohmann::ordered_json(nullptr); },
                                [](std::int64_t v) { return nlohmann::ordered_json(v); },
@@ -68,18 +53,11 @@ nlohmann::ordered_json cell_json(const Cell& cell) {
                     cell);
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 void print_json(const std::vector<const inspect::IpcObject*>& objects,
                 const std::vector<const Column*>& cols, const inspect::Listing& listing) {
   std::vector<std::string> keys;
   for (const auto* c : cols)
-    keys.push_back(lower(c->name));
+    keys.push_back(table::lower(c->spec.name));
   auto array = nlohmann::ordered_json::array();
   for (const auto* o : objects) {
     nlohmann::ordered_json row = nlohmann::ordered_json::object();
@@ -104,41 +82,24 @@ void print(const std::vector<const inspect::IpcObject*>& objects,
     print_json(objects, cols, listing);
     return;
   }
-  std::vector<std::vector<std::string>> rows;
-  rows.reserve(objects.size() + 1);
-  std::vector<std::string> header;
+  std::vector<table::ColumnSpec> specs;
   for (const auto* c : cols)
-    header.emplace_back(c->name);
-  rows.push_back(std::move(header));
+    specs.push_back(c->spec);
+  table::Options options;
+  options.mode = mode == Mode::kRaw ? table::Mode::kRaw : table::Mode::kTable;
+  table::Table out(std::move(specs), options);
   for (const auto* o : objects) {
-    std::vector<std::string> row;
+    std::vector<table::Cell> row;
     row.reserve(cols.size());
-    for (const auto* c : cols) {
-      std::string t = cell_text(c->get(*o));
-      row.push_back(escape_cell(t, mode == Mode::kRaw));
-    }
-    rows.push_back(std::move(row));
+    for (const auto* c : cols)
+      row.emplace_back(cell_text(c->get(*o)));
+    out.add_row(std::move(row));
   }
-  std::vector<std::size_t> width(cols.size(), 0);
-  if (mode == Mode::kTable) {
-    for (const auto& row : rows)
-      for (std::size_t i = 0; i < row.size(); ++i)
-        width[i] = std::max(width[i], row[i].size());
-  }
-  std::string line;
-  for (const auto& row : rows) {
-    line.clear();
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      if (i > 0) line += ' ';
-      const bool last = i + 1 == row.size();
-      const std::size_t pad = width[i] > row[i].size() ? width[i] - row[i].size() : 0;
-      if (cols[i]->right_aligned) line.append(pad, ' ');
-      line += row[i];
-      if (!cols[i]->right_aligned && !last) line.append(pad, ' ');
-    }
-    line += '\n';
-    std::fwrite(line.data(), 1, line.size(), stdout);
-  }
+  // libsmartcols prints nothing for an empty table; `ls` always prints its header.
+  if (objects.empty()) out.add_row({});
+  std::string text = out.render();
+  if (objects.empty()) text.resize(text.find('\n') + 1);
+  std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
 }  // namespace ipckit::cli::ls

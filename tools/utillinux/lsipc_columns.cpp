@@ -1,7 +1,6 @@
 #include "utillinux/lsipc_columns.hpp"
 
 #include <array>
-#include <cctype>
 
 namespace ipckit::cli::lsipc {
 
@@ -9,51 +8,61 @@ namespace {
 
 using G = ColGroup;
 constexpr std::array<ColumnDesc, 34> kColumns{{
-    {Col::kKey, "KEY", "Resource key", "Key", false, G::kGeneric},
-    {Col::kId, "ID", "Resource ID", "ID", false, G::kGeneric},
-    {Col::kOwner, "OWNER", "Owner's username or UID", "Owner", true, G::kGeneric},
-    {Col::kPerms, "PERMS", "Permissions", "Permissions", true, G::kGeneric},
-    {Col::kCuid, "CUID", "Creator UID", "Creator UID", true, G::kGeneric},
-    {Col::kCuser, "CUSER", "Creator user", "Creator user", false, G::kGeneric},
-    {Col::kCgid, "CGID", "Creator GID", "Creator GID", true, G::kGeneric},
-    {Col::kCgroup, "CGROUP", "Creator group", "Creator group", false, G::kGeneric},
-    {Col::kUid, "UID", "User ID", "UID", true, G::kGeneric},
-    {Col::kUser, "USER", "User name", "User name", false, G::kGeneric},
-    {Col::kGid, "GID", "Group ID", "GID", true, G::kGeneric},
-    {Col::kGroup, "GROUP", "Group name", "Group name", false, G::kGeneric},
-    {Col::kCtime, "CTIME", "Time of the last change", "Last change", true, G::kGeneric},
-    {Col::kUsedBytes, "USEDBYTES", "Bytes used", "Bytes used", true, G::kMsg},
-    {Col::kMsgs, "MSGS", "Number of messages", "Messages", false, G::kMsg},
-    {Col::kSend, "SEND", "Time of last msg sent", "Msg sent", true, G::kMsg},
-    {Col::kRecv, "RECV", "Time of last msg received", "Msg received", true, G::kMsg},
-    {Col::kLspid, "LSPID", "PID of the last msg sender", "Msg sender", true, G::kMsg},
-    {Col::kLrpid, "LRPID", "PID of the last msg receiver", "Msg receiver", true, G::kMsg},
-    {Col::kSize, "SIZE", "Segment size", "Segment size", true, G::kShm},
-    {Col::kNattch, "NATTCH", "Number of attached processes", "Attached processes", true, G::kShm},
-    {Col::kStatus, "STATUS", "Status", "Status", false, G::kShm},
-    {Col::kAttach, "ATTACH", "Attach time", "Attach time", true, G::kShm},
-    {Col::kDetach, "DETACH", "Detach time", "Detach time", true, G::kShm},
-    {Col::kCommand, "COMMAND", "Creator command line", "Creator command", false, G::kShm},
-    {Col::kCpid, "CPID", "PID of the creator", "Creator PID", true, G::kShm},
-    {Col::kLpid, "LPID", "PID of last user", "Last user PID", true, G::kShm},
-    {Col::kNsems, "NSEMS", "Number of semaphores", "Semaphores", true, G::kSem},
-    {Col::kOtime, "OTIME", "Time of the last operation", "Last operation", true, G::kSem},
-    {Col::kResource, "RESOURCE", "Resource name", "Resource", false, G::kSummary},
-    {Col::kDesc, "DESCRIPTION", "Resource description", "Description", false, G::kSummary},
-    {Col::kLimit, "LIMIT", "System-wide limit", "Limit", true, G::kSummary},
-    {Col::kUsed, "USED", "Currently used", "Used", true, G::kSummary},
-    {Col::kUsePerc, "USE%", "Currently use percentage", "Use", true, G::kSummary},
+    {Col::kKey, {"KEY", "Resource key", 0}, "Key", G::kGeneric},
+    {Col::kId, {"ID", "Resource ID", 0}, "ID", G::kGeneric},
+    {Col::kOwner, {"OWNER", "Owner's username or UID", table::kRight}, "Owner", G::kGeneric},
+    {Col::kPerms, {"PERMS", "Permissions", table::kRight}, "Permissions", G::kGeneric},
+    {Col::kCuid, {"CUID", "Creator UID", table::kRight}, "Creator UID", G::kGeneric},
+    {Col::kCuser, {"CUSER", "Creator user", 0}, "Creator user", G::kGeneric},
+    {Col::kCgid, {"CGID", "Creator GID", table::kRight}, "Creator GID", G::kGeneric},
+    {Col::kCgroup, {"CGROUP", "Creator group", 0}, "Creator group", G::kGeneric},
+    {Col::kUid, {"UID", "User ID", table::kRight}, "UID", G::kGeneric},
+    {Col::kUser, {"USER", "User name", 0}, "User name", G::kGeneric},
+    {Col::kGid, {"GID", "Group ID", table::kRight}, "GID", G::kGeneric},
+    {Col::kGroup, {"GROUP", "Group name", 0}, "Group name", G::kGeneric},
+    {Col::kCtime, {"CTIME", "Time of the last change", table::kRight}, "Last change", G::kGeneric},
+    {Col::kUsedBytes, {"USEDBYTES", "Bytes used", table::kRight}, "Bytes used", G::kMsg},
+    {Col::kMsgs, {"MSGS", "Number of messages", 0}, "Messages", G::kMsg},
+    {Col::kSend, {"SEND", "Time of last msg sent", table::kRight}, "Msg sent", G::kMsg},
+    {Col::kRecv, {"RECV", "Time of last msg received", table::kRight}, "Msg received", G::kMsg},
+    {Col::kLspid, {"LSPID", "PID of the last msg sender", table::kRight}, "Msg sender", G::kMsg},
+    {Col::kLrpid,
+     {"LRPID", "PID of the last msg receiver", table::kRight},
+     "Msg receiver",
+     G::kMsg},
+    {Col::kSize, {"SIZE", "Segment size", table::kRight}, "Segment size", G::kShm},
+    {Col::kNattch,
+     {"NATTCH", "Number of attached processes", table::kRight},
+     "Attached processes",
+     G::kShm},
+    {Col::kStatus, {"STATUS", "Status", table::kNoExtremes}, "Status", G::kShm},
+    {Col::kAttach, {"ATTACH", "Attach time", table::kRight}, "Attach time", G::kShm},
+    {Col::kDetach, {"DETACH", "Detach time", table::kRight}, "Detach time", G::kShm},
+    {Col::kCommand,
+     {"COMMAND", "Creator command line", table::kTrunc, table::JsonType::kString, 0},
+     "Creator command",
+     G::kShm},
+    {Col::kCpid, {"CPID", "PID of the creator", table::kRight}, "Creator PID", G::kShm},
+    {Col::kLpid, {"LPID", "PID of last user", table::kRight}, "Last user PID", G::kShm},
+    {Col::kNsems, {"NSEMS", "Number of semaphores", table::kRight}, "Semaphores", G::kSem},
+    {Col::kOtime,
+     {"OTIME", "Time of the last operation", table::kRight},
+     "Last operation",
+     G::kSem},
+    {Col::kResource, {"RESOURCE", "Resource name", 0}, "Resource", G::kSummary},
+    {Col::kDesc, {"DESCRIPTION", "Resource description", 0}, "Description", G::kSummary},
+    {Col::kLimit, {"LIMIT", "System-wide limit", table::kRight}, "Limit", G::kSummary},
+    {Col::kUsed, {"USED", "Currently used", table::kRight}, "Used", G::kSummary},
+    {Col::kUsePerc, {"USE%", "Currently use percentage", table::kRight}, "Use", G::kSummary},
 }};
 
-bool same_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
+// The descriptors alone, for cli/table (which parses -o against them).
+constexpr auto kSpecs = [] {
+  std::array<table::ColumnSpec, kColumns.size()> out{};
+  for (std::size_t i = 0; i < kColumns.size(); ++i)
+    out[i] = kColumns[i].spec;
+  return out;
+}();
 
 }  // namespace
 
@@ -61,27 +70,12 @@ std::span<const ColumnDesc> all_columns() {
   return kColumns;
 }
 
+std::span<const table::ColumnSpec> column_specs() {
+  return kSpecs;
+}
+
 const ColumnDesc& describe(Col id) {
   return kColumns[static_cast<std::size_t>(id)];
-}
-
-const ColumnDesc* find_column(std::string_view name) {
-  for (const ColumnDesc& d : kColumns) {
-    if (same_ignoring_case(d.name, name)) return &d;
-  }
-  return nullptr;
-}
-
-std::size_t column_count() {
-  return kColumns.size();
-}
-
-bool truncatable(Col id) noexcept {
-  return id == Col::kCommand;
-}
-
-bool no_extremes(Col id) noexcept {
-  return id == Col::kStatus;
 }
 
 }  // namespace ipckit::cli::lsipc

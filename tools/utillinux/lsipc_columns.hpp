@@ -8,6 +8,8 @@
 #include <span>
 #include <string_view>
 
+#include "cli/table.hpp"
+
 namespace ipckit::cli::lsipc {
 
 enum class Col : int {
@@ -55,25 +57,20 @@ enum class Col : int {
 // Which group a column belongs to; generic columns apply to every listing.
 enum class ColGroup { kGeneric, kMsg, kShm, kSem, kSummary };
 
+// The name (as -o takes it and headers show it), --help line and libsmartcols flags are lsipc
+// 2.38's: COMMAND may be truncated to fit a terminal (unless --notruncate; width hint 0), STATUS
+// ignores extreme cells when it must narrow, the numeric and time columns are right-aligned.
 struct ColumnDesc {
   Col id;
-  std::string_view name;    // as -o takes it and headers show it
-  std::string_view help;    // --help
+  table::ColumnSpec spec;
   std::string_view pretty;  // the --id view's label
-  bool right;               // right-aligned
   ColGroup group;
 };
 
 // Every column, in util-linux's order.
 [[nodiscard]] std::span<const ColumnDesc> all_columns();
+// The same columns' table descriptors, indexed by Col.
+[[nodiscard]] std::span<const table::ColumnSpec> column_specs();
 [[nodiscard]] const ColumnDesc& describe(Col id);
-// The column called `name` (case-insensitive), or nullptr.
-[[nodiscard]] const ColumnDesc* find_column(std::string_view name);
-// lsipc 2.38's libsmartcols flags: COMMAND may be truncated to fit a terminal (unless
-// --notruncate), STATUS ignores extreme cells when it must narrow (lsipc_fit.hpp).
-[[nodiscard]] bool truncatable(Col id) noexcept;
-[[nodiscard]] bool no_extremes(Col id) noexcept;
-// The number of descriptors, which bounds -o: util-linux keeps room for each column twice.
-[[nodiscard]] std::size_t column_count();
 
 }  // namespace ipckit::cli::lsipc

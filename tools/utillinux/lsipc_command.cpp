@@ -2,8 +2,8 @@
 //
 // Options are parsed with getopt_long as util-linux does; the column descriptors
 // (tools/utillinux/lsipc_columns.cpp) drive -o, --help and every output mode; the rows come from
-// ipckit::inspect (tools/utillinux/lsipc_rows.cpp) and are printed by
-// tools/utillinux/lsipc_table.cpp. docs/ipcs.md ("lsipc") lists what is reproduced,
+// ipckit::inspect (tools/utillinux/lsipc_rows.cpp) and are printed by libsmartcols, as
+// util-linux prints them (tools/cli/table.hpp). docs/ipcs.md ("lsipc") lists what is reproduced,
 // including 2.38's quirks, and the differences.
 #include <fmt/core.h>
 #include <getopt.h>
@@ -18,14 +18,14 @@
 
 #include "utillinux/drop_in.hpp"
 #include "utillinux/lsipc_columns.hpp"
-#include "utillinux/lsipc_fit.hpp"
 #include "utillinux/lsipc_rows.hpp"
-#include "utillinux/lsipc_table.hpp"
 #include "utillinux/ul_compat.hpp"
 
 namespace ipckit::cli::lsipc {
 
 namespace {
+
+enum class OutMode { kTable, kRaw, kJson, kExport, kNewline, kPretty, kList };
 
 constexpr int kOptNoTrunc = CHAR_MAX + 1;
 constexpr int kOptNoHead = CHAR_MAX + 2;
@@ -124,9 +124,10 @@ void check_exclusive(int opt, std::array<int, kExclusive.size()>& seen) {
       {ColGroup::kSummary, "Summary columns (--global)"},
   }};
   for (const auto& [group, title] : kSections) {
-    out += fmt::format("\n{}:\n", title);
+    std::vector<table::ColumnSpec> specs;
     for (const ColumnDesc& d : all_columns())
-      if (d.group == group) out += fmt::format(" {:>14}  {}\n", d.name, d.help);
+      if (d.group == group) specs.push_back(d.spec);
+    out += fmt::format("\n{}:\n{}", title, table::column_help(specs));
   }
   out += "\nFor more details see lsipc(1).\n";
   write_stdout(out);
@@ -139,55 +140,43 @@ class Columns {
   void add(Col c) {
     if (cols_.size() >= capacity())
       ul::errx(fmt::format("too many columns specified, the limit is {} columns", capacity() - 1));
-    cols_.push_back(c);
+    cols_.push_back(static_cast<std::size_t>(c));
   }
-  // util-linux's string_add_to_idarray(): "+LIST" appends, "LIST" replaces. Returns false on a
-  // bad list (after naming an unknown or misplaced column, or silently for an empty name).
+  // -o LIST: "+LIST" appends, "LIST" replaces. Returns false on a bad list (after naming an
+  // unknown or misplaced column, or silently for an empty name).
   [[nodiscard]] bool add_list(std::string_view list, ColGroup allowed) {
-    if (list.empty()) return false;
-    if (list.front() == '+') {
-      list.remove_prefix(1);
-    } else {
-      cols_.clear();
-    }
-    if (list.empty()) return false;
-    // A name ends at a comma, or at the end of the list; a comma that ends the list belongs to
-    // the last name ("KEY," is an unknown column, as in util-linux).
-    std::size_t begin = std::string_view::npos;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      if (cols_.size() >= capacity()) return false;
-      if (begin == std::string_view::npos) begin = i;
-      std::size_t end = std::string_view::npos;
-      if (list[i] == ',') end = i;
-      if (i + 1 == list.size()) end = list.size();
-      if (end == std::string_view::npos) continue;
-      if (end <= begin) return false;
-      const ColumnDesc* d = find_column(list.substr(begin, end - begin));
-      if (d == nullptr) {
-        ul::warnx(fmt::format("unknown column: {}", list.substr(begin)));
-        return false;
-      }
-      if (d->group != ColGroup::kGeneric && d->group != allowed) {
-        ul::warnx(fmt::format("column {} does not apply to the specified IPC", list.substr(begin)));
-        return false;
-      }
-      cols_.push_back(d->id);
-      begin = std::string_view::npos;
-    }
+    const auto error =
+        table::parse_output_list(list, column_specs(), cols_, capacity(), [&](std::size_t i) {
+          const ColGroup g = all_columns()[i].group;
+          return g == ColGroup::kGeneric || g == allowed;
+        });
+    if (error && !error->message().empty()) ul::warnx(error->message());
+    return !error;
+  }
+  void clear() { cols_.clear(); }
+  // COMMAND, if it is the last column, leaves the list (to be added back after others).
+  bool pop_command() {
+    if (cols_.empty() || cols_.back() != static_cast<std::size_t>(Col::kCommand)) return false;
+    cols_.pop_back();
     return true;
   }
-  std::vector<Col>& list() { return cols_; }
+  [[nodiscard]] std::vector<Col> list() const {
+    std::vector<Col> out;
+    for (std::size_t i : cols_)
+      out.push_back(static_cast<Col>(i));
+    return out;
+  }
 
  private:
-  static std::size_t capacity() { return column_count() * 2; }
-  std::vector<Col> cols_;
+  static std::size_t capacity() { return column_specs().size() * 2; }
+  std::vector<std::size_t> cols_;
 };
 
 void print_pretty(const Table& table, const std::vector<Col>& cols, const Table& elements) {
   std::string out;
-  if (!table.rows.empty()) {
+  if (table.row_count() != 0) {
     for (std::size_t i = 0; i < cols.size(); ++i) {
-      const Cell& cell = table.rows.front()[i];
+      const auto& cell = table.cell(0, i).text();
       if (!cell) continue;
       const std::string_view label = describe(cols[i]).pretty;
       const int width = 35 - static_cast<int>(label.size());
@@ -195,19 +184,34 @@ void print_pretty(const Table& table, const std::vector<Col>& cols, const Table&
                          std::string(static_cast<std::size_t>(width > 1 ? width : 1), ' '),
                          ul::left(*cell, 36));
     }
-    if (!elements.columns.empty()) out += "Elements:\n\n" + render(elements, OutMode::kTable);
+    if (elements.row_count() != 0) out += "Elements:\n\n" + elements.render();
   }
   write_stdout(out);
 }
 
+table::Mode table_mode(OutMode mode) {
+  switch (mode) {
+    case OutMode::kRaw:
+      return table::Mode::kRaw;
+    case OutMode::kJson:
+      return table::Mode::kJson;
+    case OutMode::kExport:
+      return table::Mode::kExport;
+    case OutMode::kNewline:
+      return table::Mode::kExportLines;
+    default:
+      return table::Mode::kTable;
+  }
+}
+
 int lsipc_main(int argc, char** argv) {
   bool msg = false, shm = false, sem = false, global = false;
-  bool show_time = false, show_creat = false, notrunc = false;
+  bool show_time = false, show_creat = false;
   int id = -1;
   OutMode mode = OutMode::kTable;
   bool mode_set = false, time_set = false;
   RowOptions ro;
-  Table table;
+  table::Options to;
   Columns columns;
   ColGroup allowed = ColGroup::kGeneric;
   const char* outarg = nullptr;
@@ -268,10 +272,10 @@ int lsipc_main(int argc, char** argv) {
         allowed = ColGroup::kSem;
         break;
       case kOptNoTrunc:
-        notrunc = true;
+        to.notruncate = true;
         break;
       case kOptNoHead:
-        table.noheadings = true;
+        to.noheadings = true;
         break;
       case kOptTimeFormat:
         if (std::strcmp(optarg, "iso") == 0)
@@ -294,7 +298,7 @@ int lsipc_main(int argc, char** argv) {
         show_creat = true;
         break;
       case 'y':
-        table.shellvar = true;
+        to.shellvar = true;
         break;
       case 'h':
         usage();
@@ -320,7 +324,7 @@ int lsipc_main(int argc, char** argv) {
   ro.now = std::time(nullptr);
 
   if (mode == OutMode::kPretty && !show_creat && !show_time) {
-    columns.list().clear();
+    columns.clear();
     for (const ColumnDesc& d : all_columns())
       columns.add(d.id);
   } else {
@@ -333,8 +337,7 @@ int lsipc_main(int argc, char** argv) {
         columns.add(c);
     }
     if (shm && show_time) {  // COMMAND stays the last column
-      const bool cmd = columns.list().back() == Col::kCommand;
-      if (cmd) columns.list().pop_back();
+      const bool cmd = columns.pop_command();
       columns.add(Col::kAttach);
       columns.add(Col::kDetach);
       if (cmd) columns.add(Col::kCommand);
@@ -346,15 +349,15 @@ int lsipc_main(int argc, char** argv) {
   }
   if (outarg != nullptr && !columns.add_list(outarg, allowed)) return 1;
 
-  const std::vector<Col>& cols = columns.list();
+  const std::vector<Col> cols = columns.list();
+  std::vector<table::ColumnSpec> specs;
   for (Col c : cols)
-    table.columns.push_back({std::string(describe(c).name), describe(c).right,
-                             truncatable(c) && !notrunc, no_extremes(c)});
-  table.terminal_width = output_terminal_width();
-  if (global) table.name = "ipclimits";
+    specs.push_back(describe(c).spec);
+  to.mode = table_mode(mode);
+  if (global) to.name = "ipclimits";
+  Table table(std::move(specs), to);
   ipcs::Names names;
-  Table elements;
-  elements.terminal_width = table.terminal_width;
+  Table elements(element_columns(), {});
   const auto not_found = [id] {
     if (id > -1) ul::warnx(fmt::format("id {} not found", id));
   };
@@ -379,7 +382,7 @@ int lsipc_main(int argc, char** argv) {
   if (mode == OutMode::kPretty)
     print_pretty(table, cols, elements);
   else
-    write_stdout(render(table, mode));
+    write_stdout(table.render());
   return 0;
 }
 

@@ -166,6 +166,10 @@ std::vector<T> select(std::vector<T> all, int id) {
   return out;
 }
 
+void add(Table& table, const std::vector<Cell>& row) {
+  table.add_row({row.begin(), row.end()});
+}
+
 void global_row(Table& table, const std::vector<Col>& cols, const RowOptions& o,
                 std::string_view resource, std::string_view desc, std::uint64_t used,
                 std::uint64_t limit, bool usage, bool byte_unit) {
@@ -199,7 +203,7 @@ void global_row(Table& table, const std::vector<Col>& cols, const RowOptions& o,
         break;
     }
   }
-  table.rows.push_back(std::move(row));
+  add(table, row);
 }
 
 std::uint64_t as_u64(int v) {
@@ -208,15 +212,22 @@ std::uint64_t as_u64(int v) {
 
 }  // namespace
 
+std::vector<table::ColumnSpec> element_columns() {
+  std::vector<table::ColumnSpec> out;
+  for (const char* n : {"SEMNUM", "VALUE", "NCOUNT", "ZCOUNT", "PID", "COMMAND"})
+    out.push_back({n, "", table::kRight});
+  return out;
+}
+
 bool add_shm_rows(Table& table, const std::vector<Col>& cols, const RowOptions& o, int id,
                   ipcs::Names& names) {
   auto list = inspect::list_shm();
   if (!list) return false;
   const auto objects = select(std::move(*list), id);
   if (objects.empty()) return false;
-  table.name = "sharedmemory";
+  table.options().name = "sharedmemory";
   for (const auto& s : objects) {
-    table.rows.push_back(make_row(cols, s, s.ctime, o, names, [&](Col c) -> Cell {
+    auto row = make_row(cols, s, s.ctime, o, names, [&](Col c) -> Cell {
       switch (c) {
         case Col::kSize:
           return size_cell(s.size, o);
@@ -237,10 +248,11 @@ bool add_shm_rows(Table& table, const std::vector<Col>& cols, const RowOptions& 
         default:
           return std::nullopt;
       }
-    }));
+    });
     // make_row filled kCgid from the generic cells; 2.38 shows the creator's uid there.
     for (std::size_t i = 0; i < cols.size(); ++i)
-      if (cols[i] == Col::kCgid) table.rows.back()[i] = std::to_string(s.perm.cuid);
+      if (cols[i] == Col::kCgid) row[i] = std::to_string(s.perm.cuid);
+    add(table, row);
   }
   return true;
 }
@@ -251,9 +263,9 @@ bool add_msg_rows(Table& table, const std::vector<Col>& cols, const RowOptions& 
   if (!list) return false;
   const auto objects = select(std::move(*list), id);
   if (objects.empty()) return false;
-  table.name = "messages";
+  table.options().name = "messages";
   for (const auto& m : objects) {
-    table.rows.push_back(make_row(cols, m, m.ctime, o, names, [&](Col c) -> Cell {
+    auto row = make_row(cols, m, m.ctime, o, names, [&](Col c) -> Cell {
       switch (c) {
         case Col::kUsedBytes:
           return size_cell(m.cbytes, o);
@@ -270,12 +282,13 @@ bool add_msg_rows(Table& table, const std::vector<Col>& cols, const RowOptions& 
         default:
           return std::nullopt;
       }
-    }));
+    });
     // util-linux 2.38 never stores the numeric (-P) PERMS of a queue: the cell stays empty.
     if (o.numperms) {
       for (std::size_t i = 0; i < cols.size(); ++i)
-        if (cols[i] == Col::kPerms) table.rows.back()[i] = std::nullopt;
+        if (cols[i] == Col::kPerms) row[i] = std::nullopt;
     }
+    add(table, row);
   }
   return true;
 }
@@ -285,19 +298,19 @@ bool add_sem_rows(Table& table, const std::vector<Col>& cols, const RowOptions& 
   auto list = inspect::list_sem();
   if (!list) return false;
   const auto objects = select(std::move(*list), id);
-  table.name = "semaphores";
+  table.options().name = "semaphores";
   if (objects.empty()) return false;
   for (const auto& s : objects) {
-    table.rows.push_back(make_row(cols, s, s.ctime, o, names, [&](Col c) -> Cell {
-      switch (c) {
-        case Col::kNsems:
-          return std::to_string(s.nsems);
-        case Col::kOtime:
-          return time_cell(s.otime, o);
-        default:
-          return std::nullopt;
-      }
-    }));
+    add(table, make_row(cols, s, s.ctime, o, names, [&](Col c) -> Cell {
+          switch (c) {
+            case Col::kNsems:
+              return std::to_string(s.nsems);
+            case Col::kOtime:
+              return time_cell(s.otime, o);
+            default:
+              return std::nullopt;
+          }
+        }));
   }
   if (id >= 0) {
     // util-linux reads the counters of a set asked for by id whatever the output mode, and
@@ -306,14 +319,11 @@ bool add_sem_rows(Table& table, const std::vector<Col>& cols, const RowOptions& 
     if (!counters)
       ul::err(fmt::format("{} failed", counters.error().operation()), counters.error().code());
     if (objects.front().nsems != 0) {
-      elements.name = "elements";
-      for (const char* n : {"SEMNUM", "VALUE", "NCOUNT", "ZCOUNT", "PID", "COMMAND"})
-        elements.columns.push_back({n, true, false, false});
+      elements.options().name = "elements";
       std::size_t i = 0;
       for (const auto& e : *counters) {
-        elements.rows.push_back({std::to_string(i++), std::to_string(e.value),
-                                 std::to_string(e.ncount), std::to_string(e.zcount),
-                                 std::to_string(e.pid), command_line(e.pid)});
+        elements.add_row({std::to_string(i++), std::to_string(e.value), std::to_string(e.ncount),
+                          std::to_string(e.zcount), std::to_string(e.pid), command_line(e.pid)});
       }
     }
   }

@@ -6,13 +6,18 @@
 
 #include <cstdint>
 #include <ctime>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "cli/table.hpp"
 #include "utillinux/ipcs_format.hpp"
 #include "utillinux/lsipc_columns.hpp"
-#include "utillinux/lsipc_table.hpp"
 
 namespace ipckit::cli::lsipc {
+
+using table::Table;
+using Cell = std::optional<std::string>;  // nullopt: no data (libsmartcols' NULL)
 
 enum class TimeMode { kShort, kFull, kIso };
 
@@ -24,14 +29,17 @@ struct RowOptions {
 };
 
 // One kind's listing: appends a row per object (only object `id` when id >= 0) and names the
-// table; returns false when there is nothing to list. The semaphore listing also returns, for
-// id >= 0, the "Elements" sub-table of the set (empty columns when there is none).
+// table (its JSON name); returns false when there is nothing to list. The semaphore listing also
+// fills, for id >= 0, the "Elements" sub-table of the set (no rows when there is none).
 [[nodiscard]] bool add_shm_rows(Table& table, const std::vector<Col>& cols, const RowOptions& o,
                                 int id, ipcs::Names& names);
 [[nodiscard]] bool add_msg_rows(Table& table, const std::vector<Col>& cols, const RowOptions& o,
                                 int id, ipcs::Names& names);
 [[nodiscard]] bool add_sem_rows(Table& table, const std::vector<Col>& cols, const RowOptions& o,
                                 int id, ipcs::Names& names, Table& elements);
+
+// The columns of the "Elements" sub-table (lsipc -s -i ID), all right-aligned.
+[[nodiscard]] std::vector<table::ColumnSpec> element_columns();
 
 // The --global rows of one kind (limits from /proc/sys/kernel, usage from the object lists).
 void add_msg_global(Table& table, const std::vector<Col>& cols, const RowOptions& o);

@@ -60,9 +60,10 @@ compat_init() {
 }
 
 # fixture_start WORDS...: builds the objects, waits until they exist; FIXTURE_PID holds them.
+# With FIXTURE_ARGV0 set, the fixture runs under that argv[0] (its COMMAND in lsipc).
 fixture_start() {
   FIXTURE_LOG="$WORK/fixture.$BASHPID"
-  "$WORK/fixture" "$@" >"$FIXTURE_LOG" 2>&1 &
+  (exec -a "${FIXTURE_ARGV0:-$WORK/fixture}" "$WORK/fixture" "$@") >"$FIXTURE_LOG" 2>&1 &
   FIXTURE_PID=$!
   local tries=0
   until grep -q '^ready$' "$FIXTURE_LOG" 2>/dev/null; do
