@@ -3,9 +3,9 @@
 #include "ipckit/unix/bound_datagram.hpp"
 
 #include <fcntl.h>
-#include <string.h>
 #include <fmt/core.h>
 #include <gtest/gtest.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <array>

@@ -173,21 +173,7 @@ Result<void> remove(const Target& target) {
 }
 
 Verb add_rm(CLI::App& shm) {
-  auto names = std::make_shared<std::vector<std::string>>();
-  auto* app = shm.add_subcommand("rm", "Remove shared memory objects");
-  app->add_option("NAME", *names, "POSIX names, sysv:KEY or sysv:id:ID")
-      ->required()
-      ->check(name_validator(name_rules(true)));
-  return {app, [names] {
-            // Every name was checked at parse time; a failure on one does not stop the others.
-            FirstFailure result("shm rm");
-            for (const auto& name : *names) {
-              auto target = Target::parse(name, name_rules(true));
-              auto removed = target ? remove(*target) : std::unexpected(target.error());
-              if (!removed) result.add(removed.error());
-            }
-            return result.code();
-          }};
+  return add_rm_verb(shm, "Remove shared memory objects", "shm rm", name_rules(true), remove);
 }
 
 Runner register_shm(CLI::App& app) {
