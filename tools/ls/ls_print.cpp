@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/output.hpp"
 #include "ls/ls_model.hpp"
 
 namespace ipckit::cli::ls {
@@ -99,7 +100,7 @@ void print(const std::vector<const inspect::IpcObject*>& objects,
   if (objects.empty()) out.add_row({});
   std::string text = out.render();
   if (objects.empty()) text.resize(text.find('\n') + 1);
-  std::fwrite(text.data(), 1, text.size(), stdout);
+  write_text(stdout, text);  // records a failed write's errno for finish_stdout()
 }
 
 }  // namespace ipckit::cli::ls
