@@ -69,6 +69,7 @@ Result<HeaderCopy> copy_header(sysv::Key key) {
     return fail(EPROTO, "open channel", object, "not an ipckit channel (smaller than a header)");
   // System V segments never change size: reading the attach cannot fault.
   void* base = ::shmat(id, nullptr, SHM_RDONLY);
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): shmat(2) fails with (void*)-1
   if (base == reinterpret_cast<void*>(-1)) return fail_errno("shmat", object);
   const auto* bytes = static_cast<const std::byte*>(base);
   auto g = parse_header(bytes, size);

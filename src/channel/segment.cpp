@@ -159,6 +159,7 @@ Result<std::shared_ptr<Segment>> Segment::create(sysv::Key key, const ChannelOpt
   int id = ::shmget(key.value(), size, IPC_CREAT | IPC_EXCL | 0600);
   if (id < 0) return fail_errno("shmget", object);
   void* base = ::shmat(id, nullptr, 0);
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): shmat(2) fails with (void*)-1
   if (base == reinterpret_cast<void*>(-1)) {
     auto e = Error::from_errno("shmat", object);
     ::shmctl(id, IPC_RMID, nullptr);
@@ -181,6 +182,7 @@ Result<std::shared_ptr<Segment>> Segment::open(sysv::Key key) {
   if (::shmctl(id, IPC_STAT, &ds) != 0) return fail_errno("shmctl", object);
   const auto size = static_cast<std::size_t>(ds.shm_segsz);
   void* base = ::shmat(id, nullptr, 0);
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): shmat(2) fails with (void*)-1
   if (base == reinterpret_cast<void*>(-1)) return fail_errno("shmat", object);
   // A creator may still be initialising the header: give it a moment before calling the segment
   // foreign.

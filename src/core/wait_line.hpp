@@ -17,7 +17,8 @@ struct alignas(128) WaitLine {
   std::atomic<std::uint32_t> sleepers;  // processes registered to sleep on `seq`
   std::atomic<std::uint32_t> armed;     // 1: a sleeper is about to sleep and must be woken
 };
-static_assert(sizeof(WaitLine) == 128 && alignof(WaitLine) == 128);
+static_assert(sizeof(WaitLine) == 128);
+static_assert(alignof(WaitLine) == 128);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
 }  // namespace ipckit::detail

@@ -26,6 +26,7 @@ bool channel_sized(std::uint64_t size) noexcept {
 bool is_channel_segment(int shmid, std::uint64_t size) noexcept {
   if (!channel_sized(size)) return false;
   void* base = ::shmat(shmid, nullptr, SHM_RDONLY);
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): shmat(2) fails with (void*)-1
   if (base == reinterpret_cast<void*>(-1)) return false;
   // The segment is at least 8 KiB (channel_sized), so the first 24 bytes are mapped. A creator
   // writes the magic last; a concurrent writer can only make this read see a non-channel.

@@ -341,6 +341,7 @@ Result<void> MessageQueue::set_nonblocking(bool nonblocking) const {
   return {};
 }
 
+// NOLINTNEXTLINE(performance-unnecessary-value-param): the public API takes the callback as a sink
 Result<void> MessageQueue::notify(std::function<void()> callback) {
   auto started = detail::start_mq_notifier(fd_.get(), name_, std::move(callback));
   if (!started) return std::unexpected(std::move(started.error()));

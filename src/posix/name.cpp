@@ -44,7 +44,7 @@ std::string_view kind_name(NameKind kind) {
 }  // namespace
 
 Result<std::string> check_name(std::string_view name, NameKind kind, std::string_view operation) {
-  const auto bad = [&](int code, std::string why) {
+  const auto bad = [&](int code, const std::string& why) {
     std::string shown;  // the name as given, with any NUL byte made visible
     for (const char c : name)
       shown += c == '\0' ? std::string_view("\\0") : std::string_view(&c, 1);

@@ -107,7 +107,7 @@ Result<SharedMemoryObject> SharedMemoryObject::create(std::string_view name, std
   if (allocate == ShmAllocate::kNow && size > 0) {
     // posix_fallocate returns the error number instead of setting errno.
     int rc = 0;
-    do {
+    do {  // NOLINT(bugprone-infinite-loop): rc is assigned in the body (clang-tidy 14 misses it)
       rc = ::posix_fallocate(fd->get(), 0, length);
     } while (rc == EINTR);
     if (rc != 0) return fail(rc, "posix_fallocate", n);

@@ -18,7 +18,7 @@ namespace ipckit::sysv {
 namespace {
 
 // glibc leaves the definition of semctl's fourth argument to the caller (semctl(2)).
-union semun {
+union semun {  // NOLINT(readability-identifier-naming): the name semctl(2) gives it
   int val;
   struct semid_ds* buf;
   unsigned short* array;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "chan/chan_verbs.hpp"
 #include "cli/details.hpp"
@@ -71,7 +72,7 @@ void print_stat_json(const Target& target, const channel::ChannelInfo& info,
     participants.push_back({{"pid", p.pid}, {"role", role_of(p)}, {"alive", p.alive}});
   }
   const auto or_null = [&](std::string_view field, nlohmann::ordered_json value) {
-    return is_corrupted(info, field) ? nlohmann::ordered_json(nullptr) : value;
+    return is_corrupted(info, field) ? nlohmann::ordered_json(nullptr) : std::move(value);
   };
   const nlohmann::ordered_json doc = {
       {"name", target.text()},
@@ -110,7 +111,7 @@ void print_text(const Target& target, const channel::ChannelInfo& info,
   print_detail("mode", octal_mode(mode));
   // A field the header cannot truly hold says "corrupted", never its meaningless value.
   const auto checked = [&](std::string_view field, std::string value) {
-    return is_corrupted(info, field) ? std::string("corrupted") : value;
+    return is_corrupted(info, field) ? std::string("corrupted") : std::move(value);
   };
   print_detail("creator",
                is_corrupted(info, "creator pid")

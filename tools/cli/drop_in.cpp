@@ -49,6 +49,7 @@ Runner add_drop_in_subcommand(CLI::App& app, std::string_view name, const char* 
     for (const std::string& a : sub->remaining())
       args.push_back(a);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args)
       argv.push_back(a.data());
     argv.push_back(nullptr);

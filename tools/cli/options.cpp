@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <climits>
+#include <cmath>
 
 #include "cli/values.hpp"
 
@@ -71,7 +72,7 @@ channel::Timeout to_timeout(double seconds) noexcept {
 int to_poll_timeout(double seconds) noexcept {
   if (seconds < 0) return -1;
   const double ms = seconds * 1000.0;
-  return ms >= static_cast<double>(INT_MAX) ? INT_MAX : static_cast<int>(ms + 0.5);
+  return ms >= static_cast<double>(INT_MAX) ? INT_MAX : static_cast<int>(std::lround(ms));
 }
 
 std::string describe_seconds(double seconds) {
