@@ -167,10 +167,9 @@ int dgram_policy_usage(std::string_view prefix) {
 
 uds::LockWait lock_wait(double timeout_seconds) {
   uds::LockWait wait{.cancel = StopSignals::fd()};
-  if (timeout_seconds >= 0) {
-    const double ms = std::min(timeout_seconds * 1000.0, static_cast<double>(INT_MAX));
-    wait.timeout = std::chrono::milliseconds(std::llround(ms));
-  }
+  // The same milliseconds, rounded and capped, as the poll(2) waits of the command.
+  if (timeout_seconds >= 0)
+    wait.timeout = std::chrono::milliseconds(to_poll_timeout(timeout_seconds));
   return wait;
 }
 
