@@ -5,10 +5,10 @@ set -euo pipefail
 
 packages=(
   build-essential g++ cmake ninja-build pkg-config git
-  libfmt-dev libcli11-dev nlohmann-json3-dev libsmartcols-dev
+  libfmt-dev libcli11-dev nlohmann-json3-dev libsmartcols-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format clang-tidy
-  util-linux procps iproute2 socat python3 python3-jsonschema
+  util-linux procps iproute2 socat python3 python3-jsonschema systemd
   dpkg-dev file debootstrap
 )
 
