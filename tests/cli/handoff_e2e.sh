@@ -33,7 +33,7 @@ is_worker "$pid" || fail "the reply names pid $pid, not a worker ($w1, $w2; daem
 ok "python client: echo from worker pid $pid ($(json_get "$out" 'd["lines"]'))"
 
 # --- socat: the same through a client that is not ours ---------------------------------------
-reply=$(printf 'hello from socat\r\n' | timeout 30 socat -t 20 -T 20 - "TCP:127.0.0.1:$port") ||
+reply=$(printf 'hello from socat\r\nPID\r\n' | timeout 30 socat -t 20 -T 20 - "TCP:127.0.0.1:$port") ||
   fail "socat exited with $?: $reply"
 grep -qF 'hello from socat' <<<"$reply" || fail "socat got no echo: $reply"
 pid=$(grep -oiE '\bpid[=: ]+[0-9]+' <<<"$reply" | grep -oE '[0-9]+$' | head -n 1) ||

@@ -103,6 +103,16 @@ def talk(args):
             if args.line in line:
                 out["reply"] = line
                 break
+        if args.ask_pid:
+            # The echo worker answers the line "PID" with "pid N" (examples/handoff).
+            sock.sendall(b"PID\r\n")
+            while True:
+                line = reader.readline()
+                if line is None:
+                    raise ConnectionError("closed before the answer to PID")
+                out["lines"].append(line)
+                if PID_RE.search(line):
+                    break
         out["ok"] = True
         sock.close()
     except (OSError, TimeoutError, ConnectionError) as e:
@@ -184,6 +194,8 @@ def main():
             s.add_argument("--banner")
             s.add_argument("--after-banner-wait", type=float, default=0.0,
                            help="ms to stay silent after the banner (the pregreet wait)")
+            s.add_argument("--no-pid", dest="ask_pid", action="store_false",
+                           help="do not ask the echo worker its pid (the line PID)")
         if name == "closed":
             s.add_argument("--send")
     args = p.parse_args()

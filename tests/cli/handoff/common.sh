@@ -30,6 +30,9 @@ handoff_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # cannot_run_here, cannot_run_part, as_nobody, can_drop_privileges.
 # shellcheck source=tests/cli/ipc_cli/expect.sh
 . "$handoff_dir/../ipc_cli/expect.sh"
+"$IPCKIT" handoff --help >/dev/null 2>&1 ||
+  cannot_run_here "this ipckit has no 'handoff' command (built from a tree without it)"
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/ipckit-$test_name.XXXXXX")
 chmod 0755 "$work"
 tracked=()
