@@ -106,8 +106,9 @@ wait_stat "nothing was re-dispatched from the stopped worker" 'd["redispatched"]
 wait_stat "the stopped worker was not dropped" \
   "all(w['pid'] != $stopped for w in d['workers'])"
 log_has "$daemon_log" redispatched || fail "no event=redispatched line"
+# Woken, it finds its connection closed (it may exit at once by itself); it served no one.
 kill -CONT "$stopped"
-kill -9 "$stopped"
+kill -9 "$stopped" 2>/dev/null || true
 wait_stat "the daemon did not settle" \
   "d['in_flight'] == 0 and d['waiting'] == 0 and all(w['active'] == 0 for w in d['workers'])"
 wait_fds "daemon after the faults" "$daemon_pid" "$base_fds"
