@@ -59,7 +59,9 @@ struct Stats {
 
 // Connects to the daemon's control socket (checking the daemon against `daemon_policy`, empty as
 // in WorkerOptions), sends {"op":"stats"} and reads the reply.
-// Errors: those of connect_verified, EPERM (refused), ETIMEDOUT, EPROTO.
+// Errors: those of connect_verified, EPERM (refused; the detail is the daemon's reason),
+// ETIMEDOUT (no reply within `timeout`, counted from the call), ECONNRESET (the daemon closed
+// the connection without replying), EPROTO (the reply is not a valid stats reply).
 [[nodiscard]] Result<Stats> fetch_stats(const uds::UnixAddress& control,
                                         std::optional<uds::AccessPolicy> daemon_policy = {},
                                         Timeout timeout = std::chrono::seconds(5));

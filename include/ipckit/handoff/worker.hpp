@@ -51,8 +51,11 @@ class Worker {
  public:
   // connect_verified(SOCK_SEQPACKET) + register + wait for "registered".
   // Returns: a registered worker. Errors: those of connect_verified (ENOENT, ECONNREFUSED,
-  // EACCES: the daemon is not allowed), EINVAL (bad name or capacity), EPERM (the daemon refused
-  // this worker; the detail is its reason, e.g. "uid 1000 is not allowed"), ETIMEDOUT, EPROTO.
+  // EACCES: the daemon is not allowed), EINVAL (bad name or capacity; nothing is connected),
+  // EPERM (the daemon refused this worker; the detail is its reason, e.g. "uid 1000 is not
+  // allowed"), ECONNRESET (the daemon closed the connection without a reply: a listener may close
+  // a peer its policy refuses without saying why), ETIMEDOUT (no reply within register_timeout,
+  // counted from the call), EPROTO (a reply other than "registered"/"refused").
   [[nodiscard]] static Result<Worker> connect(const uds::UnixAddress& control,
                                               WorkerOptions options = {});
 
@@ -60,9 +63,14 @@ class Worker {
   Worker& operator=(Worker&&) noexcept;
   ~Worker();
 
-  // Waits (up to `timeout`) for the next client, receives its descriptor, sends the ack.
-  // Returns: the client. Errors: ETIMEDOUT, ECONNRESET (the daemon closed or died), EPROTO
-  // (a malformed message; the connection is out of step: drop this Worker), EINTR is retried.
+  // Waits (up to `timeout`) for the next client, receives its descriptor, sends the ack, then
+  // clears O_NONBLOCK on the descriptor (not before: the flag is shared with the daemon's copy
+  // until the daemon reads the ack and closes it).
+  // Returns: the client. Errors: ETIMEDOUT, ECONNRESET (the daemon closed or died, or sent
+  // "refused": it closes next; also when the ack cannot be sent: the client stays the daemon's
+  // and its descriptor is closed here), EPROTO (a malformed message, a "client" without exactly
+  // one descriptor, another op; every descriptor received is closed and no ack is sent; the
+  // connection is out of step: drop this Worker). EINTR is retried against the same deadline.
   [[nodiscard]] Result<HandedClient> accept(Timeout timeout = kForever);
 
   // Tells the daemon client `id` is finished. Errors: ECONNRESET (the daemon is gone: nothing to
