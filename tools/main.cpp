@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return finish_help(app, e);
   } catch (const CLI::ParseError& e) {
-    return usage_error(command_path(app), usage_message(e, app));
+    (void)usage_error(command_path(app), usage_message(e, app));
+    return usage_exit_code(app);
   }
 
   for (auto* sub : app.get_subcommands()) {

@@ -125,6 +125,9 @@ struct WorkerConn {
   bool blocked = false;     // its socket was full (EAGAIN): waiting for EPOLLOUT
   WorkerLoad load;          // number, capacity, in_flight, active, open
   std::string name;
+  // Not allowed by the worker policy: refused (with this reason) in answer to its first
+  // message, so that the refusal is what the peer reads after sending "register".
+  std::string refusal;
   std::uint64_t handed_off = 0;
   std::vector<InFlight> in_flight;
   std::vector<Active> active;

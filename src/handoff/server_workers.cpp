@@ -55,19 +55,6 @@ void Server::Impl::on_control(TimePoint) {
             ? **creds
             : uds::PeerCredentials{
                   .pid = 0, .uid = static_cast<uid_t>(-1), .gid = static_cast<gid_t>(-1)};
-    if (!creds || !*creds || !config.workers.policy.allows(peer)) {
-      const std::string reason = not_allowed(peer);
-      send_message(fd, protocol::encode(protocol::DaemonMessage(protocol::Refused{reason})));
-      ++counters.workers_refused;
-      if (log.enabled(LogLevel::kWarning)) {
-        log.begin(LogLevel::kWarning, "worker_refused")
-            .field("pid", static_cast<std::int64_t>(peer.pid))
-            .field("uid", static_cast<std::uint64_t>(peer.uid))
-            .field("reason", reason)
-            .write();
-      }
-      continue;
-    }
     std::uint32_t slot = 0;
     if (!free_conns.empty()) {
       slot = free_conns.back();
@@ -81,6 +68,7 @@ void Server::Impl::on_control(TimePoint) {
     w.socket = std::move(fd);
     w.peer = peer;
     w.used = true;
+    if (!creds || !*creds || !config.workers.policy.allows(peer)) w.refusal = not_allowed(peer);
     epoll_add(w.socket.get(), EPOLLIN, conn_token(slot));
   }
 }
@@ -110,6 +98,7 @@ void Server::Impl::on_worker_event(std::uint32_t slot, std::uint32_t events, Tim
     }
     if (n == 0) {
       if (w->registered) return drop_worker(slot, "closed", now);
+      if (!w->refusal.empty()) return refuse_conn(slot, w->refusal);
       return close_conn(slot);
     }
     if (msg.msg_flags & MSG_TRUNC) return refuse_conn(slot, "message longer than 65536 bytes");
@@ -121,6 +110,7 @@ void Server::Impl::on_worker_event(std::uint32_t slot, std::uint32_t events, Tim
 
 void Server::Impl::on_worker_message(std::uint32_t slot, std::string_view payload, TimePoint) {
   WorkerConn& w = *conns[slot];
+  if (!w.refusal.empty()) return refuse_conn(slot, w.refusal);
   auto decoded = protocol::decode_worker_message(payload);
   if (!decoded) {
     const Error& e = decoded.error();
@@ -276,6 +266,7 @@ void Server::Impl::close_conn(std::uint32_t slot) {
   w.blocked = false;
   w.load = {};
   w.name.clear();
+  w.refusal.clear();
   w.in_flight.clear();
   w.active.clear();
   ++w.generation;

@@ -70,3 +70,373 @@ TEST(HandoffServer, HandsAClientToAWorkerWhoseDescriptorTalksToIt) {
 
 }  // namespace
 }  // namespace ipckit::handoff
+
+namespace ipckit::handoff {
+namespace {
+
+// A worker that takes a client and closes its control connection without acknowledging it
+// leaves the client with the daemon, which hands it to the next worker.
+TEST(HandoffServer, RedispatchesAClientWhoseWorkerClosedBeforeAcking) {
+  NoFdLeak no_leak;
+  {
+    RunningServer server(test_config());
+    ASSERT_TRUE(server.ok());
+    RawWorker first(server.control());
+    ASSERT_EQ(first.register_as("flaky", 4), 1u);
+    Fd client = connect_client(server.address());
+    auto taken = first.receive_client();
+    ASSERT_TRUE(taken);
+    auto second = Worker::connect(server.control(), WorkerOptions{.name = "good"});
+    ASSERT_TRUE(second) << second.error().message();
+    const std::uint64_t id = taken->first.id;
+    taken.reset();  // its copy of the descriptor, and then its connection, go
+    first.close();
+    auto handed = second->accept(20s);
+    ASSERT_TRUE(handed) << handed.error().message();
+    EXPECT_EQ(handed->info.id, id);
+    EXPECT_EQ(handed->info.redispatched, 1u);
+    ASSERT_TRUE(write_all(handed->socket, "still here\n"));
+    EXPECT_EQ(read_line(client), "still here\n");
+    ASSERT_TRUE(server.stop());
+    const Stats s = server.final_stats();
+    EXPECT_EQ(s.redispatched, 1u);
+    EXPECT_EQ(s.workers_dropped, 1u);
+    EXPECT_EQ(s.handed_off, 1u);
+    EXPECT_TRUE(has(server.log(), "event=worker_dropped worker=1 name=flaky reason=closed"));
+    EXPECT_TRUE(has(server.log(), "event=redispatched client=127.0.0.1:"));
+  }
+}
+
+TEST(HandoffServer, DropsAWorkerThatDoesNotAckWithinTheAckTimeout) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.workers.ack_timeout = 300ms;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    RawWorker stuck(server.control());
+    ASSERT_EQ(stuck.register_as("stuck", 4), 1u);
+    Fd client = connect_client(server.address());
+    auto taken = stuck.receive_client();  // received, never acknowledged
+    ASSERT_TRUE(taken);
+    auto good = Worker::connect(server.control(), WorkerOptions{.name = "good"});
+    ASSERT_TRUE(good) << good.error().message();
+    auto handed = good->accept(20s);
+    ASSERT_TRUE(handed) << handed.error().message();
+    EXPECT_EQ(handed->info.id, taken->first.id);
+    EXPECT_EQ(handed->info.redispatched, 1u);
+    EXPECT_FALSE(stuck.receive()) << "the daemon closes a dropped worker's connection";
+    ASSERT_TRUE(server.stop());
+    EXPECT_TRUE(has(server.log(), "name=stuck reason=ack_timeout")) << server.log();
+    EXPECT_EQ(server.final_stats().workers_dropped, 1u);
+  }
+}
+
+TEST(HandoffServer, BusyLineWhenNoWorkerThenRecoveryWhenOneRegisters) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.workers.busy_timeout = 200ms;
+    config.workers.busy_line = "421 busy";
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    Fd early = connect_client(server.address());
+    EXPECT_EQ(read_line(early), "421 busy\r\n");
+    EXPECT_TRUE(sees_eof(early));
+    auto worker = Worker::connect(server.control(), WorkerOptions{.name = "late"});
+    ASSERT_TRUE(worker) << worker.error().message();
+    Fd later = connect_client(server.address());
+    auto handed = worker->accept(20s);
+    ASSERT_TRUE(handed) << handed.error().message();
+    ASSERT_TRUE(server.stop());
+    const Stats s = server.final_stats();
+    EXPECT_EQ(s.rejected.at("busy"), 1u);
+    EXPECT_EQ(s.handed_off, 1u);
+  }
+}
+
+TEST(HandoffServer, ClientsWaitForAWorkerThatRegistersWithinTheBusyTimeout) {
+  NoFdLeak no_leak;
+  {
+    RunningServer server(test_config());
+    ASSERT_TRUE(server.ok());
+    Fd client = connect_client(server.address());
+    ASSERT_TRUE(eventually([&] { return server.stats().waiting == 1; }));
+    auto worker = Worker::connect(server.control());
+    ASSERT_TRUE(worker) << worker.error().message();
+    auto handed = worker->accept(20s);
+    ASSERT_TRUE(handed) << handed.error().message();
+  }
+}
+
+TEST(HandoffServer, DeniedClientGetsTheRejectLineAndIsClosed) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.screening.deny = {*net::Cidr::parse("127.0.0.0/8")};
+    config.screening.reject_line = "554 go away";
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    auto worker = Worker::connect(server.control());
+    ASSERT_TRUE(worker);
+    Fd client = connect_client(server.address());
+    EXPECT_EQ(read_line(client), "554 go away\r\n");
+    EXPECT_TRUE(sees_eof(client));
+    ASSERT_TRUE(server.stop());
+    const Stats s = server.final_stats();
+    EXPECT_EQ(s.rejected.at("access"), 1u);
+    EXPECT_EQ(s.handed_off, 0u);
+    EXPECT_TRUE(has(server.log(), "event=client_rejected client=127.0.0.1:"));
+    EXPECT_TRUE(has(server.log(), "reason=access"));
+  }
+}
+
+TEST(HandoffServer, PregreetTalkerIsDroppedAndACachedClientSkipsTheWait) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.screening.pregreet_wait = 300ms;
+    config.screening.banner = "220-hello";
+    config.screening.reject_line = "521 you spoke first";
+    config.screening.cache_ttl = 60s;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    auto worker = Worker::connect(server.control());
+    ASSERT_TRUE(worker);
+
+    Fd talker = connect_client(server.address());
+    EXPECT_EQ(read_line(talker), "220-hello\r\n");
+    ASSERT_TRUE(write_all(talker, "EHLO me\r\n"));
+    EXPECT_EQ(read_line(talker), "521 you spoke first\r\n");
+    EXPECT_TRUE(sees_eof(talker));
+
+    Fd polite = connect_client(server.address());
+    EXPECT_EQ(read_line(polite), "220-hello\r\n");
+    auto first = worker->accept(20s);
+    ASSERT_TRUE(first) << first.error().message();
+    EXPECT_TRUE(first->info.banner_sent);
+    EXPECT_EQ(first->info.screens, std::vector<std::string>{"pregreet"});
+
+    Fd cached = connect_client(server.address());
+    auto second = worker->accept(20s);
+    ASSERT_TRUE(second) << second.error().message();
+    EXPECT_FALSE(second->info.banner_sent);
+    EXPECT_EQ(second->info.screens, std::vector<std::string>{"cache"});
+    ASSERT_TRUE(write_all(second->socket, "220 worker\r\n"));
+    EXPECT_EQ(read_line(cached), "220 worker\r\n") << "no banner before the worker's line";
+
+    ASSERT_TRUE(server.stop());
+    const Stats s = server.final_stats();
+    EXPECT_EQ(s.rejected.at("pregreet"), 1u);
+    EXPECT_EQ(s.cache_hits, 1u);
+    EXPECT_EQ(s.cache_entries, 1u);
+    EXPECT_EQ(s.handed_off, 2u);
+  }
+}
+
+TEST(HandoffServer, AClientThatHangsUpDuringThePregreetIsGoneNotAPregreetFailure) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.screening.pregreet_wait = 10s;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    Fd client = connect_client(server.address());
+    ASSERT_TRUE(eventually([&] { return server.stats().screening == 1; }));
+    client.reset();
+    ASSERT_TRUE(eventually([&] { return server.stats().client_gone == 1; }));
+    const Stats s = server.stats();
+    EXPECT_EQ(s.screening, 0u);
+    EXPECT_EQ(s.rejected.at("pregreet"), 0u);
+  }
+}
+
+TEST(HandoffServer, RateLimitRefusesTheConnectionOverTheLimit) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.screening.rate_connections = 2;
+    config.screening.rate_period = 60s;
+    config.screening.reject_line = "421 slow down";
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    auto worker = Worker::connect(server.control());
+    ASSERT_TRUE(worker);
+    Fd a = connect_client(server.address());
+    Fd b = connect_client(server.address());
+    ASSERT_TRUE(worker->accept(20s));
+    ASSERT_TRUE(worker->accept(20s));
+    Fd c = connect_client(server.address());
+    EXPECT_EQ(read_line(c), "421 slow down\r\n");
+    EXPECT_TRUE(sees_eof(c));
+    ASSERT_TRUE(server.stop());
+    EXPECT_EQ(server.final_stats().rejected.at("rate"), 1u);
+  }
+}
+
+TEST(HandoffServer, ConcurrencyLimitCountsClientsUntilTheWorkerIsDone) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.screening.max_per_address = 1;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    auto worker = Worker::connect(server.control());
+    ASSERT_TRUE(worker);
+    Fd a = connect_client(server.address());
+    auto first = worker->accept(20s);
+    ASSERT_TRUE(first);
+    Fd b = connect_client(server.address());
+    EXPECT_TRUE(sees_eof(b)) << "a second client of the same address is refused";
+    ASSERT_TRUE(worker->done(first->info.id));
+    ASSERT_TRUE(eventually([&] { return server.stats().workers.at(0).active == 0; }));
+    Fd c = connect_client(server.address());
+    auto third = worker->accept(20s);
+    ASSERT_TRUE(third) << third.error().message();
+    ASSERT_TRUE(server.stop());
+    EXPECT_EQ(server.final_stats().rejected.at("concurrency"), 1u);
+  }
+}
+
+TEST(HandoffServer, ReloadChangesTheDenyListWithoutDroppingAnOpenClient) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    Config next = config;
+    next.screening.deny = {*net::Cidr::parse("127.0.0.1/32")};
+    RunningServer server(config, [next] { return Result<Config>(next); });
+    ASSERT_TRUE(server.ok());
+    auto worker = Worker::connect(server.control());
+    ASSERT_TRUE(worker);
+    Fd open_client = connect_client(server.address());
+    auto handed = worker->accept(20s);
+    ASSERT_TRUE(handed);
+    server.reload();
+    ASSERT_TRUE(eventually([&] { return server.stats().reloads == 1; }));
+    Fd denied = connect_client(server.address());
+    EXPECT_TRUE(sees_eof(denied));
+    ASSERT_TRUE(write_all(open_client, "ping\n"));
+    EXPECT_EQ(read_line(handed->socket), "ping\n");
+    ASSERT_TRUE(write_all(handed->socket, "pong\n"));
+    EXPECT_EQ(read_line(open_client), "pong\n");
+    ASSERT_TRUE(server.stop());
+    EXPECT_EQ(server.final_stats().rejected.at("access"), 1u);
+    EXPECT_TRUE(has(server.log(), "event=reload"));
+  }
+}
+
+TEST(HandoffServer, AFailedReloadKeepsTheRunningConfiguration) {
+  NoFdLeak no_leak;
+  {
+    RunningServer server(test_config(), [] {
+      return Result<Config>(std::unexpected(Error(EINVAL, "config", "x.toml:3", "bad key")));
+    });
+    ASSERT_TRUE(server.ok());
+    server.reload();
+    ASSERT_TRUE(eventually([&] { return has(server.log(), "event=reload_failed"); }));
+    auto worker = Worker::connect(server.control());
+    ASSERT_TRUE(worker);
+    Fd client = connect_client(server.address());
+    EXPECT_TRUE(worker->accept(20s));
+  }
+}
+
+TEST(HandoffServer, StopLetsAClientInThePregreetFinishAndClosesTheListener) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.screening.pregreet_wait = 300ms;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    auto worker = Worker::connect(server.control());
+    ASSERT_TRUE(worker);
+    Fd client = connect_client(server.address());
+    ASSERT_TRUE(eventually([&] { return server.stats().screening == 1; }));
+    server.request_stop();
+    auto handed = worker->accept(20s);
+    ASSERT_TRUE(handed) << handed.error().message();
+    ASSERT_TRUE(server.stop());
+    EXPECT_EQ(server.final_stats().handed_off, 1u);
+    EXPECT_FALSE(net::tcp_connect(server.address(), 5s)) << "the listener is closed";
+    EXPECT_TRUE(has(server.log(), "event=stopping"));
+  }
+}
+
+TEST(HandoffServer, StopClosesWhatIsLeftAfterTheGracePeriod) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.grace_period = 200ms;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    Fd client = connect_client(server.address());  // no worker: it waits
+    ASSERT_TRUE(eventually([&] { return server.stats().waiting == 1; }));
+    ASSERT_TRUE(server.stop());
+    EXPECT_TRUE(sees_eof(client));
+    const Stats s = server.final_stats();
+    EXPECT_EQ(s.rejected.at("shutdown"), 1u);
+    EXPECT_EQ(s.waiting, 0u);
+  }
+}
+
+TEST(HandoffServer, RefusesAWorkerOutsideThePolicyAndTellsItWhy) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.workers.policy = uds::AccessPolicy::only({ipckit::test::kNobody});
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    auto worker = Worker::connect(server.control(),
+                                  WorkerOptions{.daemon_policy = uds::AccessPolicy::anyone()});
+    ASSERT_FALSE(worker);
+    EXPECT_EQ(worker.error().code(), EPERM) << worker.error().message();
+    EXPECT_TRUE(has(worker.error().message(), "is not allowed")) << worker.error().message();
+    ASSERT_TRUE(server.stop());
+    EXPECT_EQ(server.final_stats().workers_refused, 1u);
+    EXPECT_TRUE(has(server.log(), "event=worker_refused"));
+  }
+}
+
+TEST(HandoffServer, AProtocolErrorGetsRefusedAndClosed) {
+  NoFdLeak no_leak;
+  {
+    RunningServer server(test_config());
+    ASSERT_TRUE(server.ok());
+    RawWorker rogue(server.control());
+    ASSERT_TRUE(rogue.send(protocol::Ack{.id = 99}));  // ack before register
+    auto reply = rogue.receive();
+    ASSERT_TRUE(reply);
+    EXPECT_TRUE(std::holds_alternative<protocol::Refused>(reply->message));
+    EXPECT_FALSE(rogue.receive());
+    RawWorker registered(server.control());
+    ASSERT_EQ(registered.register_as("w", 1), 1u);
+    ASSERT_TRUE(registered.send(protocol::Done{.id = 5}));  // done for nothing it holds
+    reply = registered.receive();
+    ASSERT_TRUE(reply);
+    EXPECT_TRUE(std::holds_alternative<protocol::Refused>(reply->message));
+    ASSERT_TRUE(server.stop());
+    const Stats s = server.final_stats();
+    EXPECT_EQ(s.workers_refused, 1u);
+    EXPECT_EQ(s.workers_dropped, 1u);
+  }
+}
+
+TEST(HandoffServer, LeastBusySpreadsClientsOverWorkers) {
+  NoFdLeak no_leak;
+  {
+    RunningServer server(test_config());
+    ASSERT_TRUE(server.ok());
+    auto one = Worker::connect(server.control(), WorkerOptions{.name = "one", .capacity = 2});
+    auto two = Worker::connect(server.control(), WorkerOptions{.name = "two", .capacity = 2});
+    ASSERT_TRUE(one && two);
+    Fd a = connect_client(server.address());
+    auto first = one->accept(20s);
+    ASSERT_TRUE(first);
+    Fd b = connect_client(server.address());
+    auto second = two->accept(20s);
+    ASSERT_TRUE(second) << "worker one is busier now: two takes the next client";
+  }
+}
+
+}  // namespace
+}  // namespace ipckit::handoff

@@ -72,6 +72,7 @@ class RunningServer {
     return result_;
   }
   void reload() { server_->request_reload(); }
+  void request_stop() { server_->request_stop(); }
   // Only when run() has returned.
   [[nodiscard]] Stats final_stats() const { return server_->stats(); }
 

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <cctype>
+#include <map>
 #include <regex>
 #include <string>
 #include <vector>
@@ -126,6 +127,35 @@ std::string command_path(const CLI::App& root) {
     path += " " + next->get_name();
     current = next;
   }
+}
+
+namespace {
+
+std::map<const CLI::App*, int>& usage_exit_codes() {
+  static std::map<const CLI::App*, int> codes;
+  return codes;
+}
+
+}  // namespace
+
+void set_usage_exit_code(const CLI::App& command, int code) {
+  usage_exit_codes()[&command] = code;
+}
+
+int usage_exit_code(const CLI::App& root) {
+  int code = kExitFailure;
+  const CLI::App* current = &root;
+  while (current != nullptr) {
+    if (auto it = usage_exit_codes().find(current); it != usage_exit_codes().end()) {
+      code = it->second;
+    }
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : current->get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->parsed()) next = sub;
+    }
+    current = next;
+  }
+  return code;
 }
 
 std::string usage_message(const CLI::Error& e) {

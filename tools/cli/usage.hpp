@@ -16,6 +16,13 @@ namespace ipckit::cli {
 // parser reached), or "ipckit".
 [[nodiscard]] std::string command_path(const CLI::App& root);
 
+// Usage errors of `command` and of its subcommands exit with `code` instead of kExitFailure (the
+// handoff daemon's kExitDaemonUsage). Call while building the command line, before parsing.
+void set_usage_exit_code(const CLI::App& command, int code);
+// The exit code of a usage error after a failed parse of `root`: that of the deepest parsed
+// subcommand given one by set_usage_exit_code, or kExitFailure.
+[[nodiscard]] int usage_exit_code(const CLI::App& root);
+
 // A CLI11 parse error's text in ipckit's style: lowercase, the offending value quoted, no final
 // period, no "Could not convert" or "is required" phrasing. Pure.
 [[nodiscard]] std::string usage_message(const CLI::Error& e);
