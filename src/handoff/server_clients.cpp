@@ -341,7 +341,12 @@ bool Server::Impl::try_send(std::uint32_t slot, TimePoint now) {
     c.worker = conn;
     ++w.load.in_flight;
     w.in_flight.push_back(detail::InFlight{.id = c.id, .client = slot, .sent = now});
-    deadlines.push(now + config.workers.ack_timeout, conn_token(conn));
+    if (!w.ack_timer) {
+      // One pending deadline per worker, for its oldest unacknowledged client: the heap stays
+      // as small as the number of workers whatever the client rate.
+      w.ack_timer = true;
+      deadlines.push(now + config.workers.ack_timeout, conn_token(conn));
+    }
     return true;
   }
 }

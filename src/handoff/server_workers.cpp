@@ -264,6 +264,7 @@ void Server::Impl::close_conn(std::uint32_t slot) {
   w.registered = false;
   w.retired = false;
   w.blocked = false;
+  w.ack_timer = false;
   w.load = {};
   w.name.clear();
   w.refusal.clear();
@@ -275,8 +276,14 @@ void Server::Impl::close_conn(std::uint32_t slot) {
 
 void Server::Impl::check_ack_timeout(std::uint32_t slot, TimePoint now) {
   WorkerConn& w = *conns[slot];
+  w.ack_timer = false;
   if (w.in_flight.empty()) return;
-  if (now - w.in_flight.front().sent < config.workers.ack_timeout) return;
+  const TimePoint oldest_due = w.in_flight.front().sent + config.workers.ack_timeout;
+  if (now < oldest_due) {
+    w.ack_timer = true;
+    deadlines.push(oldest_due, conn_token(slot));
+    return;
+  }
   drop_worker(slot, "ack_timeout", now);
 }
 
