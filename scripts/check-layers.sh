@@ -4,7 +4,10 @@
 #   - a family folder tools/FAMILY/ includes only itself, tools/cli/ and ipckit/...;
 #   - tools/main.cpp includes only tools/cli/;
 #   - nothing in tools/ includes src/ (library internals) or another family;
-#   - include/ipckit/ (the public API) includes nothing from src/ or tools/.
+#   - include/ipckit/ (the public API) includes nothing from src/ or tools/;
+#   - the example handoff sessions (examples/handoff/*_session.hpp) may be included by
+#     tools/handoff/ only, and no file in tools/handoff/ may shadow them;
+#   - examples/handoff/ includes only itself and ipckit/... (it is code to copy).
 # Prints one line per violation and exits 1 if there is any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,18 @@ quoted_includes() {
     sed -E 's/^([^:]*):([0-9]+):.*#[[:space:]]*include[[:space:]]*"([^"]*)".*/\1:\2:\3/'
 }
 
+# The example sessions `ipckit handoff worker` links from examples/handoff/ (docs/architecture.md).
+example_sessions=(handoff/echo_session.hpp handoff/smtp_session.hpp)
+is_example_session() {
+  local s
+  for s in "${example_sessions[@]}"; do [ "$1" = "$s" ] && return 0; done
+  return 1
+}
+for s in "${example_sessions[@]}"; do
+  [ -e "examples/$s" ] || violation "examples/$s is missing"
+  [ -e "tools/$s" ] && violation "tools/$s shadows the example session examples/$s"
+done
+
 while IFS= read -r -d '' file; do
   rel=${file#tools/}
   case "$rel" in
@@ -33,6 +48,11 @@ while IFS= read -r -d '' file; do
       ipckit/*) continue ;;
       cli/*) continue ;;
     esac
+    if is_example_session "$target"; then
+      [ "$family" = handoff ] && continue
+      violation "$path:$line: only tools/handoff/ may include the example session \"$target\""
+      continue
+    fi
     top=${target%%/*}
     if [ -z "$family" ]; then
       violation "$path:$line: tools/main.cpp may include only cli/ and ipckit/, not \"$target\""
@@ -53,6 +73,17 @@ while IFS= read -r -d '' file; do
     esac
   done < <(quoted_includes "$file")
 done < <(find include/ipckit -type f -name '*.hpp' -print0)
+
+while IFS= read -r -d '' file; do
+  while IFS=: read -r path line target; do
+    [ -n "$target" ] || continue
+    case "$target" in
+      ipckit/*) ;;
+      handoff/*) [ -e "examples/$target" ] || violation "$path:$line: \"$target\" is not in examples/handoff/" ;;
+      *) violation "$path:$line: an example includes more than itself and ipckit/: \"$target\"" ;;
+    esac
+  done < <(quoted_includes "$file")
+done < <(find examples/handoff -type f \( -name '*.cpp' -o -name '*.hpp' \) -print0)
 
 [ "$status" -eq 0 ] && echo "check-layers: tools/ and include/ keep the layers of docs/architecture.md"
 exit "$status"

@@ -339,8 +339,12 @@ Result<Config> parse_config(std::string_view text, std::string_view file, Config
   toml::parse_result parsed = toml::parse(text, file);
   if (!parsed) {
     const toml::parse_error& e = parsed.error();
+    // toml++ says "Error while parsing key-value pair: ..."; ours is lowercase, like every message.
+    std::string what(e.description());
+    constexpr std::string_view kPrefix = "Error while parsing ";
+    if (what.starts_with(kPrefix)) what = "syntax error in " + what.substr(kPrefix.size());
     return fail(EINVAL, "config", std::string(file) + ":" + std::to_string(e.source().begin.line),
-                std::string(e.description()));
+                std::move(what));
   }
   Walker walker(base);
   walker.top(parsed.table());

@@ -31,10 +31,10 @@ namespace {
 
 Result<void> validate(const Config& c, bool have_activated_listeners) {
   if (c.control.is_unnamed()) {
-    return bad("control", "no control address (--control or control = \"...\")");
+    return bad("control", "no control socket address given");
   }
   if (c.listen.empty() && !have_activated_listeners) {
-    return bad("listen", "nothing to listen on (--listen, listen = [...] or systemd sockets)");
+    return bad("listen", "nothing to listen on: no address given and no socket from systemd");
   }
   for (std::size_t i = 0; i < c.listen.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
