@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -29,6 +30,27 @@ constexpr int kControlAcceptBatch = 64;
 void send_message(const Fd& socket, const std::string& payload) noexcept {
   [[maybe_unused]] const ssize_t n =
       ::send(socket.get(), payload.data(), payload.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+// The two messages of the hot path, in the exact form every encoder writes them
+// ({"op":"ack","id":7}), read without building a JSON document; anything else (other
+// spacing, other members, other ops) goes to protocol::decode_worker_message.
+std::optional<protocol::WorkerMessage> fast_decode(std::string_view payload) noexcept {
+  constexpr std::string_view kAck = R"({"op":"ack","id":)";
+  constexpr std::string_view kDone = R"({"op":"done","id":)";
+  const bool ack = payload.starts_with(kAck);
+  if (!ack && !payload.starts_with(kDone)) return std::nullopt;
+  std::string_view digits = payload.substr(ack ? kAck.size() : kDone.size());
+  if (digits.size() < 2 || digits.back() != '}') return std::nullopt;
+  digits.remove_suffix(1);
+  if (digits.size() > 19 || (digits.size() > 1 && digits.front() == '0')) return std::nullopt;
+  std::uint64_t id = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    id = id * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (ack) return protocol::Ack{.id = id};
+  return protocol::Done{.id = id};
 }
 
 std::string not_allowed(const uds::PeerCredentials& peer) {
@@ -111,7 +133,9 @@ void Server::Impl::on_worker_event(std::uint32_t slot, std::uint32_t events, Tim
 void Server::Impl::on_worker_message(std::uint32_t slot, std::string_view payload, TimePoint) {
   WorkerConn& w = *conns[slot];
   if (!w.refusal.empty()) return refuse_conn(slot, w.refusal);
-  auto decoded = protocol::decode_worker_message(payload);
+  auto fast = w.registered ? fast_decode(payload) : std::nullopt;
+  Result<protocol::WorkerMessage> decoded = fast ? Result<protocol::WorkerMessage>(std::move(*fast))
+                                                 : protocol::decode_worker_message(payload);
   if (!decoded) {
     const Error& e = decoded.error();
     return refuse_conn(slot, e.detail().empty() ? e.message() : e.detail());

@@ -425,6 +425,36 @@ TEST(HandoffServer, AProtocolErrorGetsRefusedAndClosed) {
   }
 }
 
+// The engine reads the usual {"op":"ack","id":N} without a JSON parser; any other spelling of
+// the same message is still read by the full decoder.
+TEST(HandoffServer, AcksAndDonesInAnyJsonSpellingAreRead) {
+  NoFdLeak no_leak;
+  {
+    RunningServer server(test_config());
+    ASSERT_TRUE(server.ok());
+    RawWorker worker(server.control());
+    ASSERT_EQ(worker.register_as("raw", 4), 1u);
+    Fd a = connect_client(server.address());
+    auto first = worker.receive_client();
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(worker.send_raw(R"({ "id": )" + std::to_string(first->first.id) +
+                                R"(, "op": "ack", "extra": [1] })"));
+    Fd b = connect_client(server.address());
+    auto second = worker.receive_client();
+    ASSERT_TRUE(second);
+    ASSERT_TRUE(worker.send_raw(R"({"op":"ack","id":)" + std::to_string(second->first.id) + "}"));
+    ASSERT_TRUE(worker.send_raw(R"({"op":"done","id":)" + std::to_string(first->first.id) + "}"));
+    ASSERT_TRUE(eventually([&] {
+      const Stats s = server.stats();
+      return s.handed_off == 2 && s.workers.size() == 1 && s.workers[0].active == 1;
+    }));
+    ASSERT_TRUE(worker.send_raw(R"({"op":"ack","id":0)" + std::to_string(second->first.id) + "}"));
+    EXPECT_TRUE(worker.receive().has_value()) << "a leading zero is not JSON: refused";
+    ASSERT_TRUE(server.stop());
+    EXPECT_EQ(server.final_stats().workers_dropped, 1u);
+  }
+}
+
 TEST(HandoffServer, LeastBusySpreadsClientsOverWorkers) {
   NoFdLeak no_leak;
   {
