@@ -257,7 +257,9 @@ void Server::Impl::pregreet_passed(std::uint32_t slot, TimePoint now) {
 }
 
 void Server::Impl::ready(std::uint32_t slot, TimePoint now) {
-  if (waiting.empty() && try_send(slot, now)) return;
+  // Behind clients already waiting it queues; the queue may also hold stale entries of clients
+  // that left it, which do not count.
+  if (counters.waiting == 0 && try_send(slot, now)) return;
   enqueue(slot, now, false);
 }
 

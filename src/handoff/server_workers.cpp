@@ -63,7 +63,7 @@ std::uint64_t Server::Impl::conn_token(std::uint32_t slot) const noexcept {
   return detail::make_token(Tag::kWorker, conns[slot]->generation, slot);
 }
 
-void Server::Impl::on_control(TimePoint) {
+void Server::Impl::on_control(TimePoint now) {
   const FdView listener = control_fd();
   for (int k = 0; k < kControlAcceptBatch; ++k) {
     Fd fd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
@@ -92,6 +92,9 @@ void Server::Impl::on_control(TimePoint) {
     w.used = true;
     if (!creds || !*creds || !config.workers.policy.allows(peer)) w.refusal = not_allowed(peer);
     epoll_add(w.socket.get(), EPOLLIN, conn_token(slot));
+    // It must say register (or stats) within ack_timeout, or it is refused: a peer that
+    // connects and says nothing does not hold a descriptor for ever.
+    deadlines.push(now + config.workers.ack_timeout, conn_token(slot));
   }
 }
 
@@ -300,6 +303,9 @@ void Server::Impl::close_conn(std::uint32_t slot) {
 
 void Server::Impl::check_ack_timeout(std::uint32_t slot, TimePoint now) {
   WorkerConn& w = *conns[slot];
+  if (!w.registered) {
+    return refuse_conn(slot, w.refusal.empty() ? "no register within ack_timeout" : w.refusal);
+  }
   w.ack_timer = false;
   if (w.in_flight.empty()) return;
   const TimePoint oldest_due = w.in_flight.front().sent + config.workers.ack_timeout;

@@ -425,6 +425,27 @@ TEST(HandoffServer, AProtocolErrorGetsRefusedAndClosed) {
   }
 }
 
+TEST(HandoffServer, AControlConnectionThatNeverRegistersIsRefusedAfterTheAckTimeout) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.workers.ack_timeout = 200ms;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    RawWorker silent(server.control());
+    auto reply = silent.receive();
+    ASSERT_TRUE(reply);
+    ASSERT_TRUE(std::holds_alternative<protocol::Refused>(reply->message));
+    EXPECT_EQ(std::get<protocol::Refused>(reply->message).reason, "no register within ack_timeout");
+    EXPECT_FALSE(silent.receive());
+    RawWorker prompt(server.control());
+    ASSERT_EQ(prompt.register_as("prompt", 1), 1u);
+    ASSERT_TRUE(server.stop());
+    EXPECT_EQ(server.final_stats().workers_refused, 1u);
+    EXPECT_EQ(server.final_stats().workers_dropped, 0u);
+  }
+}
+
 // The engine reads the usual {"op":"ack","id":N} without a JSON parser; any other spelling of
 // the same message is still read by the full decoder.
 TEST(HandoffServer, AcksAndDonesInAnyJsonSpellingAreRead) {
