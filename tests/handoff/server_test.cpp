@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
@@ -640,6 +641,67 @@ TEST(HandoffServer, SighupReloadsAndSigtermStopsWithExitZero) {
   }));
   ASSERT_EQ(::kill(child.pid(), SIGTERM), 0);
   EXPECT_EQ(child.wait(20s), 0);
+}
+
+}  // namespace
+}  // namespace ipckit::handoff
+
+namespace ipckit::handoff {
+namespace {
+
+TEST(HandoffServer, JsonLogLinesAreOneObjectEach) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.log_format = LogFormat::kJson;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    auto worker = Worker::connect(server.control());
+    ASSERT_TRUE(worker);
+    Fd client = connect_client(server.address());
+    ASSERT_TRUE(worker->accept(20s));
+    ASSERT_TRUE(server.stop());
+    const std::string log = server.log();
+    EXPECT_TRUE(has(log, R"({"ts":")")) << log;
+    EXPECT_TRUE(has(log, R"("level":"info","event":"listening","addr":")" +
+                             server.address().to_string() + "\"}\n"))
+        << log;
+    EXPECT_TRUE(has(log, R"("event":"handed_off","client":"127.0.0.1:)")) << log;
+    EXPECT_FALSE(has(log, "event=")) << log;
+  }
+}
+
+TEST(HandoffServer, StartsOnSocketsPassedBySystemd) {
+  NoFdLeak no_leak;
+  {
+    auto tcp = net::TcpListener::bind(net::InetAddress::loopback(net::Family::kV4, 0));
+    ASSERT_TRUE(tcp);
+    const net::InetAddress bound = tcp->local_address();
+    const auto control =
+        *uds::UnixAddress::parse("@" + ipckit::test::unique_name("handoff-activated"));
+    auto seqpacket = uds::UnixSocket::create(uds::SocketType::kSeqPacket);
+    ASSERT_TRUE(seqpacket);
+    ASSERT_TRUE(seqpacket->bind(control));
+    ASSERT_TRUE(seqpacket->listen());
+    // The descriptors a launcher would pass: dups of sockets it made.
+    std::vector<net::ActivatedSocket> activated;
+    activated.push_back({Fd(::dup(tcp->fd().get())), "smtp"});
+    activated.push_back({std::move(*seqpacket).release(), "control"});
+    tcp = std::unexpected(Error(EBADF, "", ""));  // the launcher's own copy goes
+    Config config;
+    auto server = Server::start(config, std::move(activated));
+    ASSERT_TRUE(server) << server.error().message();
+    ASSERT_EQ(server->listening().size(), 1u);
+    EXPECT_EQ(server->listening()[0], bound);
+    EXPECT_EQ(server->control(), control);
+
+    Config both = test_config();
+    std::vector<net::ActivatedSocket> again;
+    again.push_back({Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)), "tcp"});
+    auto refused = Server::start(both, std::move(again));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code(), EINVAL) << "listen addresses and systemd sockets together";
+  }
 }
 
 }  // namespace
