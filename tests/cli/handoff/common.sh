@@ -136,7 +136,7 @@ start_worker() {
   shift
   (
     close_session_fds
-    exec "$IPCKIT" handoff worker --control "$control" "$@" 2>"$log"
+    exec "$IPCKIT" handoff worker --control "$control" "$@" >"$log.stdout" 2>"$log"
   ) &
   worker_pid=$!
   track "$worker_pid"
