@@ -78,7 +78,10 @@ class Server {
 
   // The event loop, until a stop is requested; then it stops accepting (closes the listeners),
   // lets clients being screened, waiting or in flight finish for Config::grace_period, closes
-  // what is left (counted as rejected "shutdown"), closes the control connections and returns.
+  // what is left (counted as rejected "shutdown"), closes the control connections and the
+  // control socket (removing a path socket's file) and returns. Workers may still register
+  // during the grace period and take the clients that are left.
+  // REQUIRES: called once per Server (the sockets are closed when it returns).
   // Returns: nothing after a clean stop. Errors: only for a failure of the loop itself
   // (epoll_wait other than EINTR); the server is then unusable.
   [[nodiscard]] Result<void> run(RunOptions options = {});
