@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -82,23 +83,39 @@ struct Config {
   LogLevel log_level = LogLevel::kInfo;
 };
 
+// The bounds parse_config and validate enforce (docs/handoff.md "Configuration").
+inline constexpr std::int64_t kMaxMilliseconds = 86'400'000;  // every *_ms value: one day
+inline constexpr std::int64_t kMaxRatePeriodSeconds = 86'400;
+inline constexpr std::int64_t kMaxCacheTtlSeconds = 30 * 86'400;
+inline constexpr std::size_t kMaxLineBytes = 998;  // banner, reject_line, busy_line (SMTP's limit)
+
 // Parses a TOML document (docs/handoff.md "Configuration") over `base` (keys absent from the
-// text keep base's values). `file` names the document in errors.
-// Errors: EINVAL, object "FILE:LINE", detail naming the problem: "unknown key 'x'",
-// "'rate.per_seconds' must be a positive integer", "bad CIDR '10.0.0.1/8': host bits set",
-// a TOML syntax error. One error: the first problem found.
+// text keep base's values; an array given replaces base's). `file` names the document in errors.
+// Errors: EINVAL, operation "config", object "FILE:LINE", detail naming the problem:
+// "unknown key 'screen.alow'", "'screen.rate.per_seconds' must be an integer from 1 to 86400",
+// "'screen.deny': bad CIDR '10.0.0.1/8': host bits set", a TOML syntax error. One error: the
+// problem on the earliest line. Never throws.
 [[nodiscard]] Result<Config> parse_config(std::string_view text, std::string_view file,
                                           Config base = {});
 
-// Reads `path` and parse_config()s it. Errors: those of open/read (ENOENT, EACCES, EISDIR),
-// and those of parse_config.
+// Reads `path` and parse_config()s it (errors name `path` as given). Errors: those of open/read
+// (ENOENT, EACCES, EISDIR; object `path`), and those of parse_config.
 [[nodiscard]] Result<Config> load_config(const std::string& path, Config base = {});
 
 // Checks what parsing cannot: a control address, at least one listen address unless
-// `have_activated_listeners`, limits in range. Errors: EINVAL naming the field.
+// `have_activated_listeners`, no listen address twice, control_mode only for a path, limits in
+// range (the bounds above; counts that must be >= 1), one-line texts.
+// Errors: EINVAL, operation "config", object the field's key ("workers.max_in_flight"), detail
+// the problem.
 [[nodiscard]] Result<void> validate(const Config& config, bool have_activated_listeners);
 
 [[nodiscard]] std::string_view to_string(
     DispatchPolicy policy) noexcept;  // "round-robin", "least-busy"
+
+// The words of the file and of the command line: "least-busy"/"round-robin", "logfmt"/"json",
+// "debug"/"info"/"warning"/"error". Returns: the value, or nullopt for any other word.
+[[nodiscard]] std::optional<DispatchPolicy> parse_dispatch_policy(std::string_view word) noexcept;
+[[nodiscard]] std::optional<LogFormat> parse_log_format(std::string_view word) noexcept;
+[[nodiscard]] std::optional<LogLevel> parse_log_level(std::string_view word) noexcept;
 
 }  // namespace ipckit::handoff
