@@ -1,18 +1,21 @@
 // Worker processes that are not this test, driven by the fake daemon (fake_daemon.hpp) exactly
 // as a daemon would: the Python-stdlib worker (tests/cli/handoff/python_worker.py: proof that
 // the wire protocol of docs/handoff.md needs nothing but SOCK_SEQPACKET, JSON and
-// socket.recv_fds) and the example worker program (examples/handoff/handoff_worker.cpp).
+// socket.recv_fds) and the example worker program (examples/handoff/handoff_worker.cpp). The
+// last test runs each against the real daemon (an in-process Server) with a real TCP client.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "handoff/fake_daemon.hpp"
 #include "handoff/line_io.hpp"
+#include "handoff/server_test_support.hpp"
 #include "support/child.hpp"
 #include "support/ipc_test_support.hpp"
 
@@ -25,6 +28,11 @@ struct Program {
   const char* label;
   std::vector<std::string> argv;  // without --control ADDR
 };
+
+// gtest prints a parameter in failure messages: its label, not its bytes.
+void PrintTo(const Program& program, std::ostream* out) {
+  *out << program.label;
+}
 
 // The program's command line, or an empty one when it is not available here.
 Program python_worker() {
@@ -177,6 +185,33 @@ TEST_P(HandoffWorkerProcess, ClientWithoutDescriptorIsAProtocolErrorAndNeverAckn
   FakeDaemon::send(*connection, protocol::Client{info(9)});
   EXPECT_EQ(worker->wait(std::chrono::seconds(20)), 1);
   EXPECT_EQ(FakeDaemon::receive(*connection), "<eof>") << "no ack";
+}
+
+TEST_P(HandoffWorkerProcess, ServesATcpClientOfTheRealDaemon) {
+  test::RunningServer server(test::test_config());
+  ASSERT_TRUE(server.ok());
+  auto worker = start(GetParam(), server.control());
+  ASSERT_TRUE(test::eventually([&] { return server.stats().workers.size() == 1; }))
+      << "the worker did not register";
+  EXPECT_EQ(server.stats().workers.at(0).name, GetParam().label);
+  EXPECT_EQ(server.stats().workers.at(0).pid, worker->pid());
+
+  Fd client = test::connect_client(server.address());
+  ASSERT_TRUE(client.valid());
+  // The reply comes from the worker's process, not the daemon's (this one).
+  ASSERT_TRUE(test::write_all(client, "PID\r\n"));
+  EXPECT_EQ(test::read_line(client), "pid " + std::to_string(worker->pid()) + "\r\n");
+  ASSERT_TRUE(test::write_all(client, "hello\n"));
+  EXPECT_EQ(test::read_line(client), "hello\n");
+  client.reset();
+  // The worker reported done: nothing active any more, one client handed off.
+  EXPECT_TRUE(test::eventually([&] {
+    const Stats stats = server.stats();
+    return stats.handed_off == 1 && stats.workers.size() == 1 && stats.workers[0].active == 0 &&
+           stats.workers[0].in_flight == 0;
+  }));
+  ASSERT_TRUE(server.stop());
+  EXPECT_EQ(worker->wait(std::chrono::seconds(20)), 0) << "exit 0 once the daemon is gone";
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, HandoffWorkerProcess,
