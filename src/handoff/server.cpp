@@ -122,6 +122,7 @@ Server::Server(Server&&) noexcept = default;
 Server& Server::operator=(Server&&) noexcept = default;
 Server::~Server() = default;
 
+// NOLINTNEXTLINE(performance-unnecessary-value-param): moved into the engine, which keeps it
 Result<void> Server::run(RunOptions options) {
   return impl_->run(std::move(options));
 }

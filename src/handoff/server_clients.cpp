@@ -257,7 +257,9 @@ void Server::Impl::pregreet_passed(std::uint32_t slot, TimePoint now) {
 }
 
 void Server::Impl::ready(std::uint32_t slot, TimePoint now) {
-  if (waiting.empty() && try_send(slot, now)) return;
+  // Behind clients already waiting it queues; the queue may also hold stale entries of clients
+  // that left it, which do not count.
+  if (counters.waiting == 0 && try_send(slot, now)) return;
   enqueue(slot, now, false);
 }
 
@@ -341,7 +343,12 @@ bool Server::Impl::try_send(std::uint32_t slot, TimePoint now) {
     c.worker = conn;
     ++w.load.in_flight;
     w.in_flight.push_back(detail::InFlight{.id = c.id, .client = slot, .sent = now});
-    deadlines.push(now + config.workers.ack_timeout, conn_token(conn));
+    if (!w.ack_timer) {
+      // One pending deadline per worker, for its oldest unacknowledged client: the heap stays
+      // as small as the number of workers whatever the client rate.
+      w.ack_timer = true;
+      deadlines.push(now + config.workers.ack_timeout, conn_token(conn));
+    }
     return true;
   }
 }

@@ -123,6 +123,7 @@ struct WorkerConn {
   bool registered = false;  // said register and got registered
   bool retired = false;     // a reload's policy no longer allows it: no new clients
   bool blocked = false;     // its socket was full (EAGAIN): waiting for EPOLLOUT
+  bool ack_timer = false;   // a deadline for its oldest unacknowledged client is pending
   WorkerLoad load;          // number, capacity, in_flight, active, open
   std::string name;
   // Not allowed by the worker policy: refused (with this reason) in answer to its first

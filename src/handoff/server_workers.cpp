@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -31,6 +32,27 @@ void send_message(const Fd& socket, const std::string& payload) noexcept {
       ::send(socket.get(), payload.data(), payload.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+// The two messages of the hot path, in the exact form every encoder writes them
+// ({"op":"ack","id":7}), read without building a JSON document; anything else (other
+// spacing, other members, other ops) goes to protocol::decode_worker_message.
+std::optional<protocol::WorkerMessage> fast_decode(std::string_view payload) noexcept {
+  constexpr std::string_view kAck = R"({"op":"ack","id":)";
+  constexpr std::string_view kDone = R"({"op":"done","id":)";
+  const bool ack = payload.starts_with(kAck);
+  if (!ack && !payload.starts_with(kDone)) return std::nullopt;
+  std::string_view digits = payload.substr(ack ? kAck.size() : kDone.size());
+  if (digits.size() < 2 || digits.back() != '}') return std::nullopt;
+  digits.remove_suffix(1);
+  if (digits.size() > 19 || (digits.size() > 1 && digits.front() == '0')) return std::nullopt;
+  std::uint64_t id = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    id = id * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (ack) return protocol::Ack{.id = id};
+  return protocol::Done{.id = id};
+}
+
 std::string not_allowed(const uds::PeerCredentials& peer) {
   return "uid " + std::to_string(peer.uid) + " gid " + std::to_string(peer.gid) + " is not allowed";
 }
@@ -41,7 +63,7 @@ std::uint64_t Server::Impl::conn_token(std::uint32_t slot) const noexcept {
   return detail::make_token(Tag::kWorker, conns[slot]->generation, slot);
 }
 
-void Server::Impl::on_control(TimePoint) {
+void Server::Impl::on_control(TimePoint now) {
   const FdView listener = control_fd();
   for (int k = 0; k < kControlAcceptBatch; ++k) {
     Fd fd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
@@ -70,6 +92,9 @@ void Server::Impl::on_control(TimePoint) {
     w.used = true;
     if (!creds || !*creds || !config.workers.policy.allows(peer)) w.refusal = not_allowed(peer);
     epoll_add(w.socket.get(), EPOLLIN, conn_token(slot));
+    // It must say register (or stats) within ack_timeout, or it is refused: a peer that
+    // connects and says nothing does not hold a descriptor for ever.
+    deadlines.push(now + config.workers.ack_timeout, conn_token(slot));
   }
 }
 
@@ -111,7 +136,9 @@ void Server::Impl::on_worker_event(std::uint32_t slot, std::uint32_t events, Tim
 void Server::Impl::on_worker_message(std::uint32_t slot, std::string_view payload, TimePoint) {
   WorkerConn& w = *conns[slot];
   if (!w.refusal.empty()) return refuse_conn(slot, w.refusal);
-  auto decoded = protocol::decode_worker_message(payload);
+  auto fast = w.registered ? fast_decode(payload) : std::nullopt;
+  Result<protocol::WorkerMessage> decoded = fast ? Result<protocol::WorkerMessage>(std::move(*fast))
+                                                 : protocol::decode_worker_message(payload);
   if (!decoded) {
     const Error& e = decoded.error();
     return refuse_conn(slot, e.detail().empty() ? e.message() : e.detail());
@@ -264,6 +291,7 @@ void Server::Impl::close_conn(std::uint32_t slot) {
   w.registered = false;
   w.retired = false;
   w.blocked = false;
+  w.ack_timer = false;
   w.load = {};
   w.name.clear();
   w.refusal.clear();
@@ -275,8 +303,17 @@ void Server::Impl::close_conn(std::uint32_t slot) {
 
 void Server::Impl::check_ack_timeout(std::uint32_t slot, TimePoint now) {
   WorkerConn& w = *conns[slot];
+  if (!w.registered) {
+    return refuse_conn(slot, w.refusal.empty() ? "no register within ack_timeout" : w.refusal);
+  }
+  w.ack_timer = false;
   if (w.in_flight.empty()) return;
-  if (now - w.in_flight.front().sent < config.workers.ack_timeout) return;
+  const TimePoint oldest_due = w.in_flight.front().sent + config.workers.ack_timeout;
+  if (now < oldest_due) {
+    w.ack_timer = true;
+    deadlines.push(oldest_due, conn_token(slot));
+    return;
+  }
   drop_worker(slot, "ack_timeout", now);
 }
 

@@ -4,10 +4,15 @@
 // conditions, with generous deadlines; nothing asserts a duration.
 #include "ipckit/handoff/server.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "handoff/server_test_support.hpp"
 #include "ipckit/handoff/worker.hpp"
@@ -421,6 +426,57 @@ TEST(HandoffServer, AProtocolErrorGetsRefusedAndClosed) {
   }
 }
 
+TEST(HandoffServer, AControlConnectionThatNeverRegistersIsRefusedAfterTheAckTimeout) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.workers.ack_timeout = 200ms;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    RawWorker silent(server.control());
+    auto reply = silent.receive();
+    ASSERT_TRUE(reply);
+    ASSERT_TRUE(std::holds_alternative<protocol::Refused>(reply->message));
+    EXPECT_EQ(std::get<protocol::Refused>(reply->message).reason, "no register within ack_timeout");
+    EXPECT_FALSE(silent.receive());
+    RawWorker prompt(server.control());
+    ASSERT_EQ(prompt.register_as("prompt", 1), 1u);
+    ASSERT_TRUE(server.stop());
+    EXPECT_EQ(server.final_stats().workers_refused, 1u);
+    EXPECT_EQ(server.final_stats().workers_dropped, 0u);
+  }
+}
+
+// The engine reads the usual {"op":"ack","id":N} without a JSON parser; any other spelling of
+// the same message is still read by the full decoder.
+TEST(HandoffServer, AcksAndDonesInAnyJsonSpellingAreRead) {
+  NoFdLeak no_leak;
+  {
+    RunningServer server(test_config());
+    ASSERT_TRUE(server.ok());
+    RawWorker worker(server.control());
+    ASSERT_EQ(worker.register_as("raw", 4), 1u);
+    Fd a = connect_client(server.address());
+    auto first = worker.receive_client();
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(worker.send_raw(R"({ "id": )" + std::to_string(first->first.id) +
+                                R"(, "op": "ack", "extra": [1] })"));
+    Fd b = connect_client(server.address());
+    auto second = worker.receive_client();
+    ASSERT_TRUE(second);
+    ASSERT_TRUE(worker.send_raw(R"({"op":"ack","id":)" + std::to_string(second->first.id) + "}"));
+    ASSERT_TRUE(worker.send_raw(R"({"op":"done","id":)" + std::to_string(first->first.id) + "}"));
+    ASSERT_TRUE(eventually([&] {
+      const Stats s = server.stats();
+      return s.handed_off == 2 && s.workers.size() == 1 && s.workers[0].active == 1;
+    }));
+    ASSERT_TRUE(worker.send_raw(R"({"op":"ack","id":0)" + std::to_string(second->first.id) + "}"));
+    EXPECT_TRUE(worker.receive().has_value()) << "a leading zero is not JSON: refused";
+    ASSERT_TRUE(server.stop());
+    EXPECT_EQ(server.final_stats().workers_dropped, 1u);
+  }
+}
+
 TEST(HandoffServer, LeastBusySpreadsClientsOverWorkers) {
   NoFdLeak no_leak;
   {
@@ -435,6 +491,216 @@ TEST(HandoffServer, LeastBusySpreadsClientsOverWorkers) {
     Fd b = connect_client(server.address());
     auto second = two->accept(20s);
     ASSERT_TRUE(second) << "worker one is busier now: two takes the next client";
+  }
+}
+
+}  // namespace
+}  // namespace ipckit::handoff
+
+namespace ipckit::handoff {
+namespace {
+
+// A worker that stops reading its socket fills it (EAGAIN on the daemon's non-blocking send):
+// the daemon skips it instead of blocking, serves the other worker, and when the stuck one
+// closes, everything it never acknowledged is re-dispatched.
+TEST(HandoffServer, AWorkerThatStopsReadingNeverBlocksTheOthers) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.workers.max_in_flight = 1000;
+    config.workers.dispatch = DispatchPolicy::kRoundRobin;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    RawWorker deaf(server.control());
+    ASSERT_EQ(deaf.register_as("deaf", 1000), 1u);
+    auto good = Worker::connect(server.control(), WorkerOptions{.name = "good", .capacity = 1000});
+    ASSERT_TRUE(good);
+    constexpr int kClients = 40;
+    std::vector<Fd> clients;
+    for (int i = 0; i < kClients; ++i)
+      clients.push_back(connect_client(server.address()));
+    std::vector<HandedClient> handed;
+    ASSERT_TRUE(eventually([&] {
+      if (auto h = good->accept(10ms)) handed.push_back(std::move(*h));
+      const Stats s = server.stats();
+      return s.waiting == 0 && s.in_flight + s.handed_off == kClients;
+    }));
+    deaf.close();
+    while (static_cast<int>(handed.size()) < kClients) {
+      auto h = good->accept(20s);
+      ASSERT_TRUE(h) << h.error().message() << " after " << handed.size();
+      handed.push_back(std::move(*h));
+    }
+    ASSERT_TRUE(server.stop());
+    const Stats s = server.final_stats();
+    EXPECT_EQ(s.handed_off, static_cast<std::uint64_t>(kClients));
+    EXPECT_GE(s.redispatched, 1u);
+    EXPECT_EQ(s.workers_dropped, 1u);
+  }
+}
+
+TEST(HandoffServer, AReloadThatDisallowsAWorkerRetiresItWithoutClosingIt) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.workers.busy_timeout = 300ms;
+    config.workers.busy_line = "421 busy";
+    Config next = config;
+    next.workers.policy = uds::AccessPolicy::only({ipckit::test::kNobody});
+    RunningServer server(config, [next] { return Result<Config>(next); });
+    ASSERT_TRUE(server.ok());
+    auto worker = Worker::connect(server.control());
+    ASSERT_TRUE(worker);
+    Fd before = connect_client(server.address());
+    auto handed = worker->accept(20s);
+    ASSERT_TRUE(handed);
+    server.reload();
+    ASSERT_TRUE(eventually([&] { return has(server.log(), "event=worker_retired"); }));
+    // (The new policy refuses this test's uid, so stats are not asked over the socket here.)
+    Fd after = connect_client(server.address());
+    EXPECT_EQ(read_line(after), "421 busy\r\n") << "retired: no new clients";
+    pollfd p{.fd = worker->fd().get(), .events = POLLIN, .revents = 0};
+    EXPECT_EQ(::poll(&p, 1, 0), 0) << "still connected, nothing sent to it";
+    ASSERT_TRUE(worker->done(handed->info.id));
+    ASSERT_TRUE(write_all(handed->socket, "kept\n"));
+    EXPECT_EQ(read_line(before), "kept\n");
+    ASSERT_TRUE(server.stop());
+    EXPECT_EQ(server.final_stats().workers_dropped, 0u);
+  }
+}
+
+TEST(HandoffServer, ManyConcurrentClientsAllCompleteWithoutLeaks) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.screening.max_per_address = 0;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    constexpr int kClients = 300;
+    auto a = Worker::connect(server.control(), WorkerOptions{.name = "a", .capacity = kClients});
+    auto b = Worker::connect(server.control(), WorkerOptions{.name = "b", .capacity = kClients});
+    ASSERT_TRUE(a && b);
+    std::vector<Fd> clients;
+    for (int i = 0; i < kClients; ++i)
+      clients.push_back(connect_client(server.address()));
+    std::vector<HandedClient> handed;
+    for (int round = 0; static_cast<int>(handed.size()) < kClients && round < 100'000; ++round) {
+      for (Worker* w : {&*a, &*b}) {
+        if (auto h = w->accept(1ms)) handed.push_back(std::move(*h));
+      }
+    }
+    ASSERT_EQ(handed.size(), static_cast<std::size_t>(kClients));
+    for (auto& h : handed) {
+      ASSERT_TRUE(write_all(h.socket, "bye\n"));
+      h.socket.reset();
+    }
+    for (auto& c : clients)
+      EXPECT_EQ(read_line(c), "bye\n");
+    ASSERT_TRUE(server.stop());
+    const Stats s = server.final_stats();
+    EXPECT_EQ(s.handed_off, static_cast<std::uint64_t>(kClients));
+    EXPECT_EQ(s.in_flight, 0u);
+  }
+}
+
+// SIGHUP reloads and SIGTERM stops when run() handles signals (in a child: the signals are
+// process-wide).
+TEST(HandoffServer, SighupReloadsAndSigtermStopsWithExitZero) {
+  NoFdLeak no_leak;
+  Config config = test_config();
+  const uds::UnixAddress control = config.control;
+  int ready[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  ipckit::test::Child child([&] {
+    ::close(ready[0]);
+    auto server = Server::start(config);
+    if (!server) return 10;
+    int reloads = 0;
+    RunOptions options;
+    options.log = FdView(-1);
+    options.reload = [&reloads, config]() -> Result<Config> {
+      ++reloads;
+      return config;
+    };
+    const char byte = 'r';
+    if (::write(ready[1], &byte, 1) != 1) return 11;
+    auto ran = server->run(options);
+    if (!ran) return 12;
+    return server->stats().reloads == 1 && reloads == 1 ? 0 : 13;
+  });
+  ::close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ::close(ready[0]);
+  // The control socket answers once run() is in its loop.
+  ASSERT_TRUE(eventually([&] { return fetch_stats(control, {}, 1s).has_value(); }));
+  ASSERT_EQ(::kill(child.pid(), SIGHUP), 0);
+  ASSERT_TRUE(eventually([&] {
+    auto s = fetch_stats(control, {}, 1s);
+    return s && s->reloads == 1;
+  }));
+  ASSERT_EQ(::kill(child.pid(), SIGTERM), 0);
+  EXPECT_EQ(child.wait(20s), 0);
+}
+
+}  // namespace
+}  // namespace ipckit::handoff
+
+namespace ipckit::handoff {
+namespace {
+
+TEST(HandoffServer, JsonLogLinesAreOneObjectEach) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.log_format = LogFormat::kJson;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    auto worker = Worker::connect(server.control());
+    ASSERT_TRUE(worker);
+    Fd client = connect_client(server.address());
+    ASSERT_TRUE(worker->accept(20s));
+    ASSERT_TRUE(server.stop());
+    const std::string log = server.log();
+    EXPECT_TRUE(has(log, R"({"ts":")")) << log;
+    EXPECT_TRUE(has(log, R"("level":"info","event":"listening","addr":")" +
+                             server.address().to_string() + "\"}\n"))
+        << log;
+    EXPECT_TRUE(has(log, R"("event":"handed_off","client":"127.0.0.1:)")) << log;
+    EXPECT_FALSE(has(log, "event=")) << log;
+  }
+}
+
+TEST(HandoffServer, StartsOnSocketsPassedBySystemd) {
+  NoFdLeak no_leak;
+  {
+    auto tcp = net::TcpListener::bind(net::InetAddress::loopback(net::Family::kV4, 0));
+    ASSERT_TRUE(tcp);
+    const net::InetAddress bound = tcp->local_address();
+    const auto control =
+        *uds::UnixAddress::parse("@" + ipckit::test::unique_name("handoff-activated"));
+    auto seqpacket = uds::UnixSocket::create(uds::SocketType::kSeqPacket);
+    ASSERT_TRUE(seqpacket);
+    ASSERT_TRUE(seqpacket->bind(control));
+    ASSERT_TRUE(seqpacket->listen());
+    // The descriptors a launcher would pass: dups of sockets it made.
+    std::vector<net::ActivatedSocket> activated;
+    activated.push_back({Fd(::dup(tcp->fd().get())), "smtp"});
+    activated.push_back({std::move(*seqpacket).release(), "control"});
+    tcp = std::unexpected(Error(EBADF, "", ""));  // the launcher's own copy goes
+    Config config;
+    auto server = Server::start(config, std::move(activated));
+    ASSERT_TRUE(server) << server.error().message();
+    ASSERT_EQ(server->listening().size(), 1u);
+    EXPECT_EQ(server->listening()[0], bound);
+    EXPECT_EQ(server->control(), control);
+
+    Config both = test_config();
+    std::vector<net::ActivatedSocket> again;
+    again.push_back({Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)), "tcp"});
+    auto refused = Server::start(both, std::move(again));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code(), EINVAL) << "listen addresses and systemd sockets together";
   }
 }
 

@@ -123,9 +123,8 @@ class RawWorker {
     if (socket_) (void)socket_->set_receive_timeout(20s);
   }
 
-  bool send(const protocol::WorkerMessage& message) {
-    return socket_ && socket_->send(protocol::encode(message)).has_value();
-  }
+  bool send(const protocol::WorkerMessage& message) { return send_raw(protocol::encode(message)); }
+  bool send_raw(std::string_view payload) { return socket_ && socket_->send(payload).has_value(); }
 
   // Registers and waits for "registered". Returns the worker number (0 on failure).
   std::uint32_t register_as(const std::string& name, std::uint32_t capacity) {

@@ -12,6 +12,16 @@
 // acknowledged go to other workers (redispatched), the ones it had acknowledged are its own. A
 // client that hangs up while screened or waiting is closed and counted (client_gone).
 //
+// Workers: the control socket lets every peer connect and the engine judges it by SO_PEERCRED
+// against the *running* WorkerRules::policy (a reload may widen or narrow it; registered workers
+// it no longer allows are retired: no new clients, kept until they close). A peer outside the
+// policy is answered {"op":"refused","reason":"uid U gid G is not allowed"} to its first message
+// and closed (counted workers_refused); a peer that sends neither register nor stats within
+// ack_timeout is refused the same way.
+//
+// Out of descriptors (EMFILE/ENFILE on accept): accepting pauses for 100 ms (logged) instead of
+// spinning; the kernel's backlog holds the clients meanwhile.
+//
 // Descriptors: the daemon holds one descriptor per listener, one per control connection, one per
 // client it has not yet seen acknowledged, plus epoll/timer/signal descriptors; nothing else.
 //
@@ -43,7 +53,11 @@ struct RunOptions {
   // applied; a changed listen or control address is logged and ignored). An error is logged and
   // the running configuration is kept. Empty: a reload re-applies nothing and is logged.
   std::function<Result<Config>()> reload;
-  // Where the structured log goes: one line per event (Config::log_format, log_level).
+  // Where the structured log goes: one line per event (Config::log_format, log_level;
+  // docs/handoff.md "Logging"), each one write(2). The `listening` lines (one per listener,
+  // then the control address) are written at the start of run() whatever the level. Invalid
+  // (-1): no log. The descriptor must stay open while run() runs; a blocking one that stops
+  // draining (a full pipe) stalls the daemon.
   FdView log = FdView(2);
 };
 
@@ -64,7 +78,10 @@ class Server {
 
   // The event loop, until a stop is requested; then it stops accepting (closes the listeners),
   // lets clients being screened, waiting or in flight finish for Config::grace_period, closes
-  // what is left (counted as rejected "shutdown"), closes the control connections and returns.
+  // what is left (counted as rejected "shutdown"), closes the control connections and the
+  // control socket (removing a path socket's file) and returns. Workers may still register
+  // during the grace period and take the clients that are left.
+  // REQUIRES: called once per Server (the sockets are closed when it returns).
   // Returns: nothing after a clean stop. Errors: only for a failure of the loop itself
   // (epoll_wait other than EINTR); the server is then unusable.
   [[nodiscard]] Result<void> run(RunOptions options = {});
