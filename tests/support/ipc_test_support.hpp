@@ -53,6 +53,10 @@ class ScopeExit {
   bool armed_ = true;
 };
 
+// The full path of `program` (e.g. "python3") in a directory of $PATH (/usr/bin:/bin when
+// unset) where it is executable, or "" when there is none: a test then skips with a reason.
+std::string find_on_path(const std::string& program);
+
 // Number of open descriptors in this process (entries of /proc/self/fd, minus the one used to
 // read it). Tests compare it before and after to prove nothing leaks.
 int count_open_fds();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ipckit/unix/fd_passing.hpp"
+#include "support/ipc_test_support.hpp"
 #include "unix/fd_passing_test_support.hpp"
 
 namespace ipckit::uds {
@@ -31,17 +32,6 @@ using test::read_all;
 using test::receive;
 
 using FdPassingPython = test::FdPassingTest;
-
-// The python3 on PATH, or "" when there is none.
-std::string find_python() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    std::string candidate = dir + "/python3";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return {};
-}
 
 // python3 -c `script` in a child whose descriptor 3 is `socket`; the parent's copy of `socket`
 // is closed, so the child's exit is the parent's end of stream. The destructor kills and reaps a
@@ -81,8 +71,8 @@ class PythonPeer {
   pid_t pid_ = -1;
 };
 
-#define PYTHON_OR_SKIP(python)              \
-  const std::string python = find_python(); \
+#define PYTHON_OR_SKIP(python)                                      \
+  const std::string python = ipckit::test::find_on_path("python3"); \
   if ((python).empty()) GTEST_SKIP() << "no python3 on PATH"
 
 // Python sends a pipe's read end and an anonymous file with the payload b"x".
