@@ -10,8 +10,9 @@
 // echo server fed by `ipckit handoff serve` (a worker process; every client a pass-cache hit,
 // so no pregreet wait). The two servers are one loop (serve() below) that differs only in where
 // a client's socket comes from. Rounds alternate direct and handoff; connections/s is the median
-// of the rounds, latency (connect until the echo is read) p50/p99 over all of a mode's
-// connections.
+// of the rounds (which alternate which mode goes first), latency (connect until the echo is
+// read) p50/p99 over all of a mode's connections. IPCKIT_BENCH_LOG=1 keeps the daemon's info log
+// and IPCKIT_BENCH_KEEP=1 its scratch directory (both for debugging).
 //
 // Memory: a daemon whose pass cache is filled with N addresses (clients from 127.1.x.y that
 // pass a 100 ms pregreet wait), then reloaded (SIGHUP) with a 10-minute wait and given N'
@@ -120,7 +121,11 @@ void serve(int source_fd, const std::function<std::optional<std::pair<Fd, std::u
         continue;
       }
       auto it = conns.find(fd);
+      if (it == conns.end()) continue;
       const std::uint64_t id = it->second.id;
+      // Out of the epoll set before the close: the daemon may still hold the same open file
+      // (until it reads the ack), and epoll forgets a file only when its last descriptor closes.
+      ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
       conns.erase(it);  // closes
       finished(id);
     }
@@ -150,6 +155,9 @@ void serve(int source_fd, const std::function<std::optional<std::pair<Fd, std::u
         auto c = worker.accept(0ms);
         if (!c) {
           if (c.error().code() == ETIMEDOUT) return std::pair<Fd, std::uint64_t>{Fd(), 0};
+          if (c.error().code() != ECONNRESET) {
+            std::fprintf(stderr, "bench worker: %s\n", c.error().message().c_str());
+          }
           return std::nullopt;
         }
         return std::pair<Fd, std::uint64_t>{std::move(c->socket), c->info.id};
@@ -354,13 +362,15 @@ double percentile(std::vector<double>& v, double p) {
 }
 
 double median(std::vector<double> v) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
+  const std::size_t h = v.size() / 2;
+  return v.size() % 2 == 1 ? v[h] : (v[h - 1] + v[h]) / 2;
 }
 
 // --- The two phases -------------------------------------------------------------------------
 
-const char* kLogQuiet = "[log]\nlevel = \"warning\"\n";
+const char* kLogQuiet = std::getenv("IPCKIT_BENCH_LOG") ? "" : "[log]\nlevel = \"warning\"\n";
 
 void throughput(const Options& o, const std::string& dir) {
   auto listener =
@@ -387,8 +397,15 @@ void throughput(const Options& o, const std::string& dir) {
   std::vector<double> direct_rates, handoff_rates, ratios, direct_lat, handoff_lat;
   long direct_errors = 0, handoff_errors = 0;
   for (int r = 0; r < o.rounds; ++r) {
-    auto a = run_round(direct, o);
-    auto b = run_round(d.address, o);
+    // Alternate which mode goes first, so a drift of the machine's load favours neither.
+    RoundResult a, b;
+    if (r % 2 == 0) {
+      a = run_round(direct, o);
+      b = run_round(d.address, o);
+    } else {
+      b = run_round(d.address, o);
+      a = run_round(direct, o);
+    }
     std::printf("round %d: direct %.0f/s, handoff %.0f/s (%.0f%%)\n", r + 1, a.per_second,
                 b.per_second, 100 * b.per_second / a.per_second);
     std::fflush(stdout);
@@ -531,6 +548,10 @@ int main(int argc, char** argv) {
   std::atexit(stop_children);
   if (o.throughput) throughput(o, dir);
   if (o.memory) memory(o, dir);
-  std::filesystem::remove_all(dir);
+  if (std::getenv("IPCKIT_BENCH_KEEP") == nullptr) {
+    std::filesystem::remove_all(dir);
+  } else {
+    std::printf("kept %s\n", dir.c_str());
+  }
   return 0;
 }

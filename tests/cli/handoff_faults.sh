@@ -17,7 +17,10 @@ ack_timeout_ms = 1000
 busy_timeout_ms = 1000
 busy_line = "421 4.3.2 no worker available, try again later"
 TOML
-start_daemon "$work/daemon.log" --config "$work/faults.toml"
+# A path control socket open to everyone (mode 0666): a worker trusts a daemon behind a path
+# (its permissions decide), so the uid check refusing the worker below is the daemon's.
+control=$work/control.sock
+start_daemon "$work/daemon.log" --config "$work/faults.toml" --control-mode 0666
 start_worker "$work/w-survivor.log" --echo
 survivor=$worker_pid
 wait_until "the daemon did not settle" stat_holds 'd["in_flight"] == 0'
@@ -81,7 +84,10 @@ if can_drop_privileges; then
     >"$work/nobody.out" 2>"$work/nobody.err" || rc=$?
   [ "$rc" -ne 0 ] || fail "a worker of uid 65534 ran (exit 0) against a root-only daemon"
   [ "$rc" -ne 124 ] || fail "a refused worker did not exit within 30 s"
+  grep -q "^ipckit: .*65534" "$work/nobody.err" ||
+    fail "the refused worker did not say why: $(cat "$work/nobody.err")"
   wait_stat "the daemon did not count the refusal" "d['workers_refused'] > $refused_before"
+  log_has "$daemon_log" worker_refused || fail "no event=worker_refused line"
   [ "$(stat_get 'len(d["workers"])')" -eq 1 ] || fail "the refused worker is listed: $(stats_json)"
   ok "worker as uid 65534 refused (exit $rc: $(head -c 200 "$work/nobody.err"))"
 else
@@ -106,8 +112,9 @@ wait_stat "nothing was re-dispatched from the stopped worker" 'd["redispatched"]
 wait_stat "the stopped worker was not dropped" \
   "all(w['pid'] != $stopped for w in d['workers'])"
 log_has "$daemon_log" redispatched || fail "no event=redispatched line"
+# Woken, it finds its connection closed (it may exit at once by itself); it served no one.
 kill -CONT "$stopped"
-kill -9 "$stopped"
+kill -9 "$stopped" 2>/dev/null || true
 wait_stat "the daemon did not settle" \
   "d['in_flight'] == 0 and d['waiting'] == 0 and all(w['active'] == 0 for w in d['workers'])"
 wait_fds "daemon after the faults" "$daemon_pid" "$base_fds"

@@ -72,12 +72,13 @@ fail() {
 ok() { echo "ok: $*"; }
 
 wait_until() {
-  local desc=$1 _
+  local desc=$1 deadline=$((SECONDS + 30))
   shift
-  for _ in $(seq 300); do
+  while [ "$SECONDS" -lt "$deadline" ]; do
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
+  "$@" >/dev/null 2>&1 && return 0
   fail "$desc (not within 30 s)"
 }
 
@@ -101,7 +102,10 @@ start_daemon() {
   local log=$1 line
   shift
   daemon_log=$log
-  "$IPCKIT" handoff serve --listen 127.0.0.1:0 --control "$control" "$@" 2>"$log" &
+  (
+    close_session_fds
+    exec "$IPCKIT" handoff serve --listen 127.0.0.1:0 --control "$control" "$@" 2>"$log"
+  ) &
   daemon_pid=$!
   track "$daemon_pid"
   wait_until "the daemon did not log event=listening" listening_or_gone "$log"
@@ -116,13 +120,13 @@ stats_json() { timeout 20 "$IPCKIT" handoff stats --control "$control" --json; }
 stat_get() {
   stats_json | python3 -c 'import json, sys
 d = json.load(sys.stdin)
-print(eval(sys.argv[1]))' "$1"
+print(eval("(" + sys.argv[1] + ")"))' "$1"
 }
 
 stat_holds() {
   stats_json | python3 -c 'import json, sys
 d = json.load(sys.stdin)
-sys.exit(0 if eval(sys.argv[1]) else 1)' "$1"
+sys.exit(0 if eval("(" + sys.argv[1] + ")") else 1)' "$1"
 }
 
 wait_stat() { wait_until "$1 (stats: $2)" stat_holds "$2"; }
@@ -130,7 +134,10 @@ wait_stat() { wait_until "$1 (stats: $2)" stat_holds "$2"; }
 start_worker() {
   local log=$1
   shift
-  "$IPCKIT" handoff worker --control "$control" "$@" 2>"$log" &
+  (
+    close_session_fds
+    exec "$IPCKIT" handoff worker --control "$control" "$@" >"$log.stdout" 2>"$log"
+  ) &
   worker_pid=$!
   track "$worker_pid"
   wait_stat "worker $worker_pid did not register" \
@@ -160,12 +167,22 @@ print(eval(sys.argv[2]))' "$1" "$2"
 #   session_saw NAME TEXT                true when the session printed a line containing TEXT
 #   session_expect NAME TEXT             until the session printed a line containing TEXT
 #   close_session NAME                   closes its stdin: the client closes the connection
+# Processes started with start_daemon/start_worker/open_session do not inherit the fifos.
 declare -A session_fd=()
+# In a child about to exec: closes the write ends of the sessions' fifos, which must stay with
+# this shell alone (a session ends when its fifo has no writer left).
+close_session_fds() {
+  local f
+  for f in "${session_fd[@]}"; do eval "exec $f>&-"; done
+}
 open_session() {
   local name=$1 fd
   shift
   mkfifo "$work/$name.in"
-  python3 "$handoff_dir/client.py" session "$port" "$@" <"$work/$name.in" >"$work/$name.out" 2>&1 &
+  (
+    close_session_fds
+    exec python3 "$handoff_dir/client.py" session "$port" "$@" <"$work/$name.in" >"$work/$name.out" 2>&1
+  ) &
   track $!
   exec {fd}>"$work/$name.in"
   session_fd[$name]=$fd
