@@ -132,21 +132,23 @@ std::string_view flag_for_key(std::string_view key) noexcept {
 
 void add_serve_flags(CLI::App& serve, ServeFlags& f) {
   // One value per occurrence for the repeatable ones, so "--deny A --deny B" is the only form.
-  const auto many = [&](const char* name, std::vector<std::string>& into, const char* help) {
-    serve.add_option(name, into, help)->allow_extra_args(false)->type_name("VALUE");
+  const auto many = [&](const char* name, std::vector<std::string>& into, const char* help,
+                        const char* type) {
+    serve.add_option(name, into, help)->allow_extra_args(false)->type_name(type);
   };
   const auto one = [&](const char* name, std::optional<std::string>& into, const char* help,
                        const char* type) { serve.add_option(name, into, help)->type_name(type); };
   one("--config", f.config, "Read this TOML file first (flags override it; SIGHUP re-reads it)",
       "FILE");
-  many("--listen", f.listen, "Listen on HOST:PORT, [IPV6]:PORT or *:PORT (repeatable)");
+  many("--listen", f.listen, "Listen on HOST:PORT, [IPV6]:PORT or *:PORT (repeatable)", "ADDR");
   one("--control", f.control, "The workers' control socket: a path or @name", "ADDR");
   one("--control-mode", f.control_mode, "A path control socket's mode, in octal (default 0600)",
       "MODE");
-  many("--allow-uid", f.allow_uid, "Workers with this uid may register (repeatable)");
-  many("--allow-gid", f.allow_gid, "Workers with this gid may register (repeatable)");
-  many("--allow", f.allow, "Allow clients in this CIDR (repeatable; then others are refused)");
-  many("--deny", f.deny, "Refuse clients in this CIDR (repeatable)");
+  many("--allow-uid", f.allow_uid, "Workers with this uid may register (repeatable)", "UID");
+  many("--allow-gid", f.allow_gid, "Workers with this gid may register (repeatable)", "GID");
+  many("--allow", f.allow, "Allow clients in this CIDR (repeatable; then others are refused)",
+       "CIDR");
+  many("--deny", f.deny, "Refuse clients in this CIDR (repeatable)", "CIDR");
   one("--pregreet-wait", f.pregreet_wait, "Drop clients that talk within MS of connecting", "MS");
   one("--banner", f.banner, "Send this line at once, before the pregreet wait", "TEXT");
   one("--reject-line", f.reject_line, "Send this line to a refused client before closing", "TEXT");

@@ -86,7 +86,7 @@ struct Config {
 // The bounds parse_config and validate enforce (docs/handoff.md "Configuration").
 inline constexpr std::int64_t kMaxMilliseconds = 86'400'000;  // every *_ms value: one day
 inline constexpr std::int64_t kMaxRatePeriodSeconds = 86'400;
-inline constexpr std::int64_t kMaxCacheTtlSeconds = 30 * 86'400;
+inline constexpr std::int64_t kMaxCacheTtlSeconds = 2'592'000;  // 30 days
 inline constexpr std::size_t kMaxLineBytes = 998;  // banner, reject_line, busy_line (SMTP's limit)
 
 // Parses a TOML document (docs/handoff.md "Configuration") over `base` (keys absent from the
