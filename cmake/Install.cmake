@@ -28,6 +28,12 @@ install(TARGETS ipckit ipckit_static ipckit_cli
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ipckit
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
+# The handoff daemon's systemd units and example config, as documentation: an administrator copies
+# them to /etc/systemd/system and /etc/ipckit/handoff.toml (docs/handoff.md "Signals and systemd").
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/contrib/systemd
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/handoff)
+install(FILES ${PROJECT_SOURCE_DIR}/contrib/handoff.toml
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/handoff)
 
 # --- CMake package ---------------------------------------------------------------------------------
 # find_package(ipckit) gives ipckit::ipckit (shared), ipckit::ipckit_static, and the command as

@@ -384,6 +384,29 @@ TEST(HandoffServer, StopClosesWhatIsLeftAfterTheGracePeriod) {
   }
 }
 
+TEST(HandoffServer, StopClosesItsCopyOfAClientStillUnacknowledgedAfterTheGracePeriod) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.grace_period = 200ms;
+    RunningServer server(config);
+    ASSERT_TRUE(server.ok());
+    RawWorker slow(server.control());
+    ASSERT_EQ(slow.register_as("slow", 4), 1u);
+    Fd client = connect_client(server.address());
+    auto taken = slow.receive_client();  // received, not acknowledged
+    ASSERT_TRUE(taken);
+    ASSERT_TRUE(server.stop());
+    const Stats s = server.final_stats();
+    EXPECT_EQ(s.rejected.at("shutdown"), 1u);
+    EXPECT_EQ(s.in_flight, 0u);
+    EXPECT_EQ(s.handed_off, 0u);
+    EXPECT_FALSE(slow.receive()) << "the control connection is closed";
+    ASSERT_TRUE(write_all(taken->second, "the worker's copy still works\n"));
+    EXPECT_EQ(read_line(client), "the worker's copy still works\n");
+  }
+}
+
 TEST(HandoffServer, RefusesAWorkerOutsideThePolicyAndTellsItWhy) {
   NoFdLeak no_leak;
   {
