@@ -181,11 +181,16 @@ class Walker {
   void control_mode(const toml::node& value, const std::string& key) {
     std::optional<mode_t> mode;
     if (const auto* s = value.as_string()) mode = parse_mode(s->get());
+    // An integer only when written in octal (0o640): a decimal 416 is never what was meant.
     if (const auto* i = value.as_integer()) {
-      if (i->get() >= 0 && i->get() <= 0777) mode = static_cast<mode_t>(i->get());
+      // toml++'s integer formats are the values 1-3 of the flags, not separate bits.
+      const bool octal = i->flags() == toml::value_flags::format_as_octal;
+      if (octal && i->get() >= 0 && i->get() <= 0777) mode = static_cast<mode_t>(i->get());
     }
     if (!mode) {
-      problem(value.source(), "'" + key + "' must be an octal mode from \"0000\" to \"0777\"");
+      problem(value.source(), "'" + key +
+                                  "' must be an octal mode from \"0000\" to \"0777\" (or 0o000 "
+                                  "to 0o777)");
       return;
     }
     config_.control_mode = *mode;

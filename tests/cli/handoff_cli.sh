@@ -142,6 +142,21 @@ rc=0
 [ "$rc" -eq 2 ] || fail "--bogus exited with $rc, expected 2"
 grep -qx "ipckit: unrecognized option '--bogus'" "$work/stderr" || fail "--bogus: $(cat "$work/stderr")"
 
+# The other verbs' command lines: exit 2 too, nothing connected.
+usage2() {  # usage2 PATTERN ARGS...: `ipckit handoff ARGS` exits 2, first line matching PATTERN
+  local pattern=$1 rc=0
+  shift
+  timeout 30 "$IPCKIT" handoff "$@" >"$work/stdout" 2>"$work/stderr" </dev/null || rc=$?
+  [ "$rc" -eq 2 ] || fail "'handoff $*' exited with $rc, expected 2: $(cat "$work/stderr")"
+  [[ $(head -1 "$work/stderr") =~ ^ipckit:\ $pattern$ ]] ||
+    fail "'handoff $*': '$(head -1 "$work/stderr")' !~ '$pattern'"
+}
+usage2 "--echo or --smtp is required" worker --control @ipckit-test-handoff-$$-none
+usage2 ".*--echo.*--smtp.*" worker --control @ipckit-test-handoff-$$-none --echo --smtp
+usage2 "--capacity: .*" worker --control @ipckit-test-handoff-$$-none --echo --capacity 0
+usage2 "missing --control" stats
+usage2 "missing --control" worker --echo
+
 # The same good file with the held port: this one does try to bind, and fails at run time (1).
 rc=0
 timeout 30 "$IPCKIT" handoff serve --config "$f" >"$work/stdout" 2>"$work/stderr" || rc=$?

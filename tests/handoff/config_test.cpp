@@ -200,6 +200,8 @@ TEST(HandoffConfig, WrongTypesNameTheirLine) {
   expect_error("control = \"\"\n", 1, "'control' must not be empty");
   expect_error("control_mode = \"0999\"\n", 1, "'control_mode' must be an octal mode");
   expect_error("control_mode = 0o1777\n", 1, "'control_mode' must be an octal mode");
+  expect_error("control_mode = 416\n", 1, "'control_mode' must be an octal mode");  // 0o640
+  expect_error("control_mode = 0x1a0\n", 1, "'control_mode' must be an octal mode");
   expect_error("grace_ms = \"10\"\n", 1, "'grace_ms' must be an integer from 0 to 86400000");
   expect_error("grace_ms = -1\n", 1, "'grace_ms' must be an integer from 0 to 86400000");
   expect_error("grace_ms = 1.5\n", 1, "'grace_ms' must be an integer");

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/exit_codes.hpp"
+
 namespace ipckit::cli {
 namespace {
 
@@ -48,6 +50,27 @@ TEST(CliUsage, CommandPathIsTheDeepestSubcommandReached) {
   recv->add_option("NAME", name)->required();
   EXPECT_THROW(app.parse(std::vector<std::string>{"recv", "chan"}), CLI::RequiredError);
   EXPECT_EQ(command_path(app), "ipckit chan recv");
+}
+
+TEST(CliUsage, UsageExitCodeIsTheDeepestParsedCommandsOwn) {
+  CLI::App app{"test", "ipckit"};
+  auto* daemon = app.add_subcommand("daemon");
+  auto* serve = daemon->add_subcommand("serve");
+  std::string flag;
+  serve->add_option("--flag", flag)->required();
+  auto* chan = app.add_subcommand("chan");
+  chan->add_option("NAME", flag)->required();
+  set_usage_exit_code(*daemon, kExitDaemonUsage);  // the whole family, its verbs included
+
+  EXPECT_THROW(app.parse(std::vector<std::string>{"serve", "daemon"}), CLI::RequiredError);
+  EXPECT_EQ(usage_exit_code(app), kExitDaemonUsage);
+
+  CLI::App other{"test", "ipckit"};
+  other.add_subcommand("chan")->add_option("NAME", flag)->required();
+  EXPECT_THROW(other.parse(std::vector<std::string>{"chan"}), CLI::RequiredError);
+  EXPECT_EQ(usage_exit_code(other), kExitFailure);
+  EXPECT_THROW(other.parse(std::vector<std::string>{"--bogus"}), CLI::ParseError);
+  EXPECT_EQ(usage_exit_code(other), kExitFailure);
 }
 
 }  // namespace
