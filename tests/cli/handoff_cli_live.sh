@@ -7,8 +7,8 @@
 #   - SIGHUP re-reads the file and re-applies the flags: a deny added to the file refuses the next
 #     client with the reject line given as a flag; a broken file is logged and the running
 #     configuration kept;
-#   - a worker exits 0 on SIGTERM; SIGTERM stops the daemon (exit 0), and the worker that was
-#     registered says the daemon went away and exits 3.
+#   - a worker exits 0 on SIGTERM, closing the session it held; SIGTERM stops the daemon (exit 0),
+#     and the worker still registered says the daemon went away and exits 3.
 set -euo pipefail
 
 : "${IPCKIT:?set by ctest: the ipckit binary}"
@@ -116,6 +116,29 @@ assert doc["op"] == "stats" and doc["handed_off"] == 1, doc
 assert [w["name"] for w in doc["workers"]] == ["live-echo"], doc
 ' || fail "stats --json"
 
+# SIGTERM to a worker holding a session: the session is shut down (its client sees the
+# connection close) and the worker exits 0.
+python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.sendall(b"PID\r\n")
+first = s.recv(4096).decode().strip()
+with open(sys.argv[2], "w") as f:
+    f.write(first + "\n")
+while s.recv(4096):
+    pass
+with open(sys.argv[2], "a") as f:
+    f.write("closed\n")
+' "$port" "$work/held.out" &
+held_pid=$!
+pids+=("$held_pid")
+until_true "held session answered" grep -qsx "pid $worker_pid" "$work/held.out"
+kill -TERM "$worker_pid"
+finish "$worker_pid"
+[ "$rc" -eq 0 ] || fail "worker on SIGTERM exited $rc: $(cat "$work/worker.err")"
+finish "$held_pid"
+grep -qx closed "$work/held.out" || fail "the held client was not closed: $(cat "$work/held.out")"
+
 # SIGHUP: the file now denies loopback; the flag's reject line still applies.
 sed -i 's|deny = .*|deny = ["127.0.0.0/8"]|' "$work/handoff.toml"
 kill -HUP "$serve_pid"
@@ -132,23 +155,20 @@ grep 'event=reload_failed' "$work/serve.log" | grep -q "handoff.toml:" ||
 answer=$(talk "$port" PID)
 [ "$answer" = "554 go away" ] || fail "after a failed reload a client got '$answer'"
 
-# A second worker stops on SIGTERM with 0.
-"$IPCKIT" handoff worker --control "$control" --smtp >"$work/worker2.out" 2>&1 &
+# A second worker, which outlives the daemon.
+"$IPCKIT" handoff worker --control "$control" --smtp >"$work/worker2.out" 2>"$work/worker2.err" &
 worker2_pid=$!
 pids+=("$worker2_pid")
 until_true "second worker registered" grep -q '^registered worker=2 ' "$work/worker2.out"
-kill -TERM "$worker2_pid"
-finish "$worker2_pid"
-[ "$rc" -eq 0 ] || fail "worker on SIGTERM exited $rc: $(cat "$work/worker2.out")"
 
 # SIGTERM: the daemon exits 0 and says STOPPING=1; the remaining worker exits 3.
 kill -TERM "$serve_pid"
 finish "$serve_pid"
 [ "$rc" -eq 0 ] || fail "serve on SIGTERM exited $rc"
 grep -q '^STOPPING=1$' "$work/notify.log" || fail "no STOPPING=1: $(cat "$work/notify.log")"
-finish "$worker_pid"
-[ "$rc" -eq 3 ] || fail "worker after the daemon left exited $rc: $(cat "$work/worker.err")"
-grep -q '^ipckit: handoff worker: the daemon went away' "$work/worker.err" ||
-  fail "worker: $(cat "$work/worker.err")"
+finish "$worker2_pid"
+[ "$rc" -eq 3 ] || fail "worker after the daemon left exited $rc: $(cat "$work/worker2.err")"
+grep -q '^ipckit: handoff worker: the daemon went away' "$work/worker2.err" ||
+  fail "worker: $(cat "$work/worker2.err")"
 
 echo "handoff_cli_live: ok"
