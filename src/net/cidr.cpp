@@ -33,7 +33,7 @@ bool same_prefix(const std::array<std::uint8_t, 16>& a, const std::array<std::ui
 // Whether any bit after the first `prefix` bits of the address is set.
 bool host_bits_set(const std::array<std::uint8_t, 16>& bytes, unsigned prefix, unsigned bits) {
   for (unsigned bit = prefix; bit < bits; ++bit) {
-    if ((bytes[bit / 8] >> (7 - bit % 8)) & 1U) return true;
+    if ((static_cast<unsigned>(bytes[bit / 8]) >> (7U - bit % 8U)) & 1U) return true;
   }
   return false;
 }
