@@ -432,8 +432,8 @@ void throughput(const Options& o, const std::string& dir) {
       "| connections/s (median of rounds) | %.0f | %.0f | %.0f%% (median of per-round "
       "ratios) |\n",
       median(direct_rates), median(handoff_rates), 100 * median(ratios));
-  std::printf("| latency p50 (µs) | %.0f | %.0f | +%.0f µs |\n", dp50, hp50, hp50 - dp50);
-  std::printf("| latency p99 (µs) | %.0f | %.0f | +%.0f µs |\n", dp99, hp99, hp99 - dp99);
+  std::printf("| latency p50 (µs) | %.0f | %.0f | %+.0f µs |\n", dp50, hp50, hp50 - dp50);
+  std::printf("| latency p99 (µs) | %.0f | %.0f | %+.0f µs |\n", dp99, hp99, hp99 - dp99);
   std::printf("| failed connections | %ld | %ld | |\n", direct_errors, handoff_errors);
   std::printf("\ndaemon: %llu handed off, %llu cache hits, %ld rejected, %llu re-dispatched\n\n",
               static_cast<unsigned long long>(after.handed_off - before.handed_off),

@@ -11,7 +11,7 @@
 namespace handoff_example {
 
 // The longest line a session accepts, terminator included.
-inline constexpr std::size_t kMaxLine = 64 * 1024;
+inline constexpr std::size_t kMaxLine = std::size_t{64} * 1024;
 
 class LineReader {
  public:

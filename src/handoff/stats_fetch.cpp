@@ -15,7 +15,8 @@ Result<Stats> fetch_stats(const uds::UnixAddress& control,
   constexpr const char* kOperation = "handoff stats";
   const std::string object = control.describe();
   const auto deadline = ipckit::detail::deadline_after(timeout);
-  const auto policy = daemon_policy.value_or(detail::default_daemon_policy(control));
+  const uds::AccessPolicy policy =
+      daemon_policy ? *std::move(daemon_policy) : detail::default_daemon_policy(control);
   auto socket = uds::connect_verified(control, uds::SocketType::kSeqPacket, policy);
   if (!socket) return std::unexpected(socket.error());
   if (auto sent = detail::send_message(*socket, protocol::StatsRequest{}, kOperation, object);

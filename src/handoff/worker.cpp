@@ -58,12 +58,13 @@ Result<Worker> Worker::connect(const uds::UnixAddress& control, WorkerOptions op
     return fail(EINVAL, kRegister, object, "capacity must be at least 1");
   }
   const auto deadline = deadline_after(options.register_timeout);
-  const auto policy = options.daemon_policy.value_or(detail::default_daemon_policy(control));
+  const uds::AccessPolicy policy = options.daemon_policy ? *std::move(options.daemon_policy)
+                                                         : detail::default_daemon_policy(control);
   auto socket = uds::connect_verified(control, uds::SocketType::kSeqPacket, policy);
   if (!socket) return std::unexpected(socket.error());
   auto state = std::make_unique<State>(*std::move(socket), std::move(object));
 
-  const protocol::Register reg{.name = options.name, .capacity = options.capacity};
+  const protocol::Register reg{.name = std::move(options.name), .capacity = options.capacity};
   if (auto sent = detail::send_message(state->socket, reg, kRegister, state->object); !sent) {
     return std::unexpected(sent.error());
   }

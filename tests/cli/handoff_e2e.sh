@@ -54,7 +54,7 @@ before_daemon=$(fd_count "$daemon_pid")
 before_w1=$(fd_count "$w1")
 before_w2=$(fd_count "$w2")
 handed_before=$(stat_get 'd["handed_off"]')
-load=$(timeout 120 python3 "$handoff_dir/load.py" "$port" --clients 1000 --timeout 60) ||
+load=$(timeout 120 "$python" "$handoff_dir/load.py" "$port" --clients 1000 --timeout 60) ||
   fail "load: not every client got its echo: $load"
 ok "load: $load"
 [ "$(json_get "$load" 'd["max_open"]')" -ge 500 ] ||
@@ -74,7 +74,7 @@ start_daemon "$work/smtp-daemon.log" --banner "220-mx.test ESMTP ipckit handoff"
   --pregreet-wait 300
 start_worker "$work/smtp.log" --smtp
 smtp_worker=$worker_pid
-timeout 60 python3 - "$port" "$smtp_worker" "$daemon_pid" <<'PY' || fail "smtplib session failed"
+timeout 60 "$python" - "$port" "$smtp_worker" "$daemon_pid" <<'PY' || fail "smtplib session failed"
 import re, smtplib, sys
 port, worker, daemon = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 s = smtplib.SMTP(timeout=20)

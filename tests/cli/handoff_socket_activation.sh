@@ -17,7 +17,7 @@ have_ipv6() { grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>
 # systemd-socket-activate cannot bind port 0: pick a port free on both loopbacks, and try again
 # if another process takes it first.
 pick_port() {
-  python3 - "$1" <<'PY'
+  "$python" - "$1" <<'PY'
 import socket, sys
 for _ in range(50):
     s4 = socket.socket(); s4.bind(("127.0.0.1", 0)); port = s4.getsockname()[1]

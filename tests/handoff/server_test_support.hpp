@@ -109,6 +109,10 @@ class RunningServer {
   Result<void> result_;
 };
 
+inline bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 inline bool eventually(const std::function<bool()>& pred) {
   return ipckit::test::eventually(pred, std::chrono::seconds(20));
 }

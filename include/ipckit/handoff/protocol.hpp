@@ -32,7 +32,7 @@ namespace ipckit::handoff::protocol {
 
 inline constexpr int kVersion = 1;
 // The largest message either side sends or accepts, in bytes.
-inline constexpr std::size_t kMaxMessage = 64 * 1024;
+inline constexpr std::size_t kMaxMessage = std::size_t{64} * 1024;
 
 struct Register {
   std::string name;            // for logs and stats; 1-64 printable ASCII characters

@@ -22,11 +22,16 @@
 #   log_count LOG EVENT            how many `event=EVENT` lines LOG has
 #   wait_log LOG EVENT [COUNT]     until LOG has at least COUNT (default 1) such lines
 #   client ARGS...                 tests/cli/handoff/client.py ARGS (see its --help)
+#   "$python"                      the python3 to run (stdlib only)
 
 : "${IPCKIT:?set by ctest: the ipckit binary}"
 : "${test_name:?set test_name before sourcing common.sh}"
 
 handoff_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The system's python3 when there is one: a version manager's shim on PATH (pyenv) costs a
+# second or more per start on a loaded machine, and these tests start Python a hundred times.
+python=python3
+if [ -x /usr/bin/python3 ]; then python=/usr/bin/python3; fi
 # cannot_run_here, cannot_run_part, as_nobody, can_drop_privileges.
 # shellcheck source=tests/cli/ipc_cli/expect.sh
 . "$handoff_dir/../ipc_cli/expect.sh"
@@ -118,13 +123,13 @@ start_daemon() {
 stats_json() { timeout 20 "$IPCKIT" handoff stats --control "$control" --json; }
 
 stat_get() {
-  stats_json | python3 -c 'import json, sys
+  stats_json | "$python" -c 'import json, sys
 d = json.load(sys.stdin)
 print(eval("(" + sys.argv[1] + ")"))' "$1"
 }
 
 stat_holds() {
-  stats_json | python3 -c 'import json, sys
+  stats_json | "$python" -c 'import json, sys
 d = json.load(sys.stdin)
 sys.exit(0 if eval("(" + sys.argv[1] + ")") else 1)' "$1"
 }
@@ -152,11 +157,11 @@ wait_fds() {
   wait_until "$1: pid $2 has $(fd_count "$2") descriptors open, expected $3" fds_are "$2" "$3"
 }
 
-client() { timeout 60 python3 "$handoff_dir/client.py" "$@"; }
+client() { timeout 60 "$python" "$handoff_dir/client.py" "$@"; }
 
 # json_get JSON EXPR: a Python expression over the object `d` parsed from JSON.
 json_get() {
-  python3 -c 'import json, sys
+  "$python" -c 'import json, sys
 d = json.loads(sys.argv[1])
 print(eval(sys.argv[2]))' "$1" "$2"
 }
@@ -181,7 +186,7 @@ open_session() {
   mkfifo "$work/$name.in"
   (
     close_session_fds
-    exec python3 "$handoff_dir/client.py" session "$port" "$@" <"$work/$name.in" >"$work/$name.out" 2>&1
+    exec "$python" "$handoff_dir/client.py" session "$port" "$@" <"$work/$name.in" >"$work/$name.out" 2>&1
   ) &
   track $!
   exec {fd}>"$work/$name.in"
