@@ -40,6 +40,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "handoff_bench_echo.hpp"
 #include "ipckit/core/fd.hpp"
 #include "ipckit/handoff/stats.hpp"
 #include "ipckit/handoff/worker.hpp"
@@ -54,6 +55,9 @@ using ipckit::Fd;
 namespace handoff = ipckit::handoff;
 namespace net = ipckit::net;
 namespace uds = ipckit::uds;
+using handoff_bench::Reply;
+using handoff_bench::run_direct_server;
+using handoff_bench::run_worker;
 
 struct Options {
   std::string ipckit;
@@ -75,95 +79,6 @@ template <class T>
 T check(ipckit::Result<T> r, const char* what) {
   if (!r) die(std::string(what) + ": " + r.error().message());
   return std::move(*r);
-}
-
-// --- The echo server: one loop, clients from a listener or from the daemon --------------------
-
-enum class Reply { kEcho, kClose };  // kClose: close each client at once (memory phase)
-
-// Serves until `source` reports the end. Echoes every line; closes at EOF (and calls done).
-void serve(int source_fd, const std::function<std::optional<std::pair<Fd, std::uint64_t>>()>& next,
-           const std::function<void(std::uint64_t)>& finished, Reply reply) {
-  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  epoll_event ev{.events = EPOLLIN, .data = {.fd = source_fd}};
-  ::epoll_ctl(ep, EPOLL_CTL_ADD, source_fd, &ev);
-  struct Conn {
-    Fd fd;
-    std::uint64_t id;
-  };
-  std::unordered_map<int, Conn> conns;
-  std::vector<epoll_event> events(256);
-  for (;;) {
-    const int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
-    for (int i = 0; i < n; ++i) {
-      const int fd = events[static_cast<std::size_t>(i)].data.fd;
-      if (fd == source_fd) {
-        auto client = next();
-        if (!client) return;  // the daemon or the listener is gone
-        if (!client->first) continue;
-        if (reply == Reply::kClose) {
-          finished(client->second);
-          continue;
-        }
-        const int c = client->first.get();
-        ::fcntl(c, F_SETFL, ::fcntl(c, F_GETFL) | O_NONBLOCK);
-        epoll_event cev{.events = EPOLLIN, .data = {.fd = c}};
-        ::epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
-        conns.emplace(c, Conn{std::move(client->first), client->second});
-        continue;
-      }
-      char buf[4096];
-      const ssize_t got = ::read(fd, buf, sizeof buf);
-      if (got > 0) {
-        // Lines are short and one per round trip: a read holds whole lines, echoed as they are.
-        if (::send(fd, buf, static_cast<std::size_t>(got), MSG_NOSIGNAL) == got) continue;
-      } else if (got < 0 && errno == EAGAIN) {
-        continue;
-      }
-      auto it = conns.find(fd);
-      if (it == conns.end()) continue;
-      const std::uint64_t id = it->second.id;
-      // Out of the epoll set before the close: the daemon may still hold the same open file
-      // (until it reads the ack), and epoll forgets a file only when its last descriptor closes.
-      ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
-      conns.erase(it);  // closes
-      finished(id);
-    }
-  }
-}
-
-[[noreturn]] void run_direct_server(net::TcpListener listener) {
-  serve(
-      listener.fd().get(),
-      [&]() -> std::optional<std::pair<Fd, std::uint64_t>> {
-        auto c = listener.accept();
-        if (!c) return std::pair<Fd, std::uint64_t>{Fd(), 0};
-        return std::pair<Fd, std::uint64_t>{std::move(c->socket), 0};
-      },
-      [](std::uint64_t) {}, Reply::kEcho);
-  std::_Exit(0);
-}
-
-[[noreturn]] void run_worker(const uds::UnixAddress& control, Reply reply) {
-  handoff::WorkerOptions options;
-  options.name = "bench-echo";
-  options.capacity = 20'000;
-  auto worker = check(handoff::Worker::connect(control, options), "worker connect");
-  serve(
-      worker.fd().get(),
-      [&]() -> std::optional<std::pair<Fd, std::uint64_t>> {
-        auto c = worker.accept(0ms);
-        if (!c) {
-          if (c.error().code() == ETIMEDOUT) return std::pair<Fd, std::uint64_t>{Fd(), 0};
-          if (c.error().code() != ECONNRESET) {
-            std::fprintf(stderr, "bench worker: %s\n", c.error().message().c_str());
-          }
-          return std::nullopt;
-        }
-        return std::pair<Fd, std::uint64_t>{std::move(c->socket), c->info.id};
-      },
-      [&](std::uint64_t id) { (void)worker.done(id); }, reply);
-  std::_Exit(0);
 }
 
 // --- Processes ------------------------------------------------------------------------------

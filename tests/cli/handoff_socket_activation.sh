@@ -2,7 +2,8 @@
 # `ipckit handoff serve` under systemd-socket-activate (issue 12): the daemon takes its listening
 # sockets from LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES (sd_listen_fds(3), docs/net.md) instead of
 # --listen, logs their addresses, and serves clients on them, IPv4 and IPv6; the first client,
-# whose connection made the launcher start the daemon, is served too.
+# whose connection made the launcher start the daemon, is served too. (handoff_systemd.sh runs the
+# packaged units' single IPv4 socket; this one passes two sockets, IPv4 and IPv6, with names.)
 set -euo pipefail
 
 test_name=handoff_socket_activation
