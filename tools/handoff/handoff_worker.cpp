@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -142,6 +144,14 @@ int run_worker(const WorkerFlags& f) {
     const std::uint64_t id = client->info.id;
     Fd copy(::fcntl(client->socket.get(), F_DUPFD_CLOEXEC, 0));
     sessions.started(id, std::move(copy));
+    // The session thread starts with the stop signals blocked (a thread inherits its creator's
+    // mask), so they always reach this thread's poll() and never interrupt a session's I/O.
+    sigset_t stops;
+    sigemptyset(&stops);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP})
+      sigaddset(&stops, sig);
+    sigset_t previous;
+    ::pthread_sigmask(SIG_BLOCK, &stops, &previous);
     std::thread([&worker, &sessions, smtp = f.smtp, id,
                  socket = std::move(client->socket)]() mutable {
       if (smtp) {
@@ -152,6 +162,7 @@ int run_worker(const WorkerFlags& f) {
       (void)worker->done(id);  // fails only when the daemon is gone: nothing to tell it
       sessions.finished(id);
     }).detach();
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   }
   sessions.wait_all();
   return status;
