@@ -29,8 +29,8 @@ namespace {
 
 }  // namespace
 
-Result<void> validate(const Config& c, bool have_activated_listeners) {
-  if (c.control.is_unnamed()) {
+Result<void> validate(const Config& c, bool have_activated_listeners, bool have_activated_control) {
+  if (c.control.is_unnamed() && !have_activated_control) {
     return bad("control", "no control socket address given");
   }
   if (c.listen.empty() && !have_activated_listeners) {

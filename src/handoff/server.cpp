@@ -71,11 +71,9 @@ Result<Server> Server::start(Config config, std::vector<net::ActivatedSocket> ac
     return fail(EINVAL, "handoff start", "listen",
                 "listen addresses given while systemd passed listening sockets");
   }
-  if (activated_control && config.control.is_unnamed()) {
-    // The control socket came from systemd: validate() only needs to know it exists.
-    config.control = uds::UnixAddress::parse("@activated").value_or(uds::UnixAddress{});
+  if (auto ok = validate(config, !activated_tcp.empty(), activated_control.has_value()); !ok) {
+    return std::unexpected(ok.error());
   }
-  if (auto ok = validate(config, !activated_tcp.empty()); !ok) return std::unexpected(ok.error());
   impl->config = std::move(config);
 
   for (const auto& address : impl->config.listen) {

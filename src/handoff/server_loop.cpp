@@ -221,6 +221,7 @@ void Server::Impl::on_deadline(const detail::Deadline& deadline, TimePoint now) 
 
 void Server::Impl::begin_stop(TimePoint now) {
   stopping = true;
+  if (options.on_stop) options.on_stop();
   if (log.enabled(LogLevel::kInfo)) {
     log.begin(LogLevel::kInfo, "stopping")
         .field("screening", counters.screening)
@@ -279,7 +280,10 @@ void Server::Impl::reload() {
     }
     return;
   }
-  const bool moved = next->listen != config.listen || next->control != config.control;
+  // A control socket from systemd has no configured address: an empty one is not a change.
+  const bool control_moved =
+      next->control != config.control && !(activated_control && next->control.is_unnamed());
+  const bool moved = next->listen != config.listen || control_moved;
   apply(*next);
   retire_disallowed();
   if (log.enabled(LogLevel::kInfo)) {

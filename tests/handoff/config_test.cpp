@@ -320,6 +320,7 @@ TEST(HandoffConfig, Validate) {
   Config c = valid();
   c.control = uds::UnixAddress::unnamed();
   expect_invalid(c, "control", "no control socket address given");
+  EXPECT_TRUE(validate(c, false, true));  // systemd passed a socket named "control"
 
   c = valid();
   c.listen.clear();

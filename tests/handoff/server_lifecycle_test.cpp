@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -89,6 +91,43 @@ TEST(HandoffServer, StopClosesItsCopyOfAClientStillUnacknowledgedAfterTheGracePe
     EXPECT_FALSE(slow.receive()) << "the control connection is closed";
     ASSERT_TRUE(write_all(taken->second, "the worker's copy still works\n"));
     EXPECT_EQ(read_line(client), "the worker's copy still works\n");
+  }
+}
+
+// on_stop (systemd's STOPPING=1) runs when the stop begins, while clients may still finish in
+// the grace period, not when run() returns.
+TEST(HandoffServer, OnStopRunsWhenTheStopBeginsNotWhenTheGracePeriodEnds) {
+  NoFdLeak no_leak;
+  {
+    Config config = test_config();
+    config.grace_period = 60s;
+    auto server = Server::start(config);
+    ASSERT_TRUE(server) << server.error().message();
+    const net::InetAddress address = server->listening().at(0);
+    std::atomic<int> stops{0};
+    std::atomic<bool> returned{false};
+    RunOptions options;
+    options.handle_signals = false;
+    options.log = FdView();
+    options.on_stop = [&] { stops.fetch_add(1); };
+    Result<void> result;
+    std::thread loop([&] {
+      result = server->run(options);
+      returned = true;
+    });
+    Fd client = connect_client(address);  // no worker yet: it waits, holding the stop open
+    ASSERT_TRUE(
+        eventually([&] { return fetch_stats(server->control()).value_or(Stats{}).waiting == 1; }));
+    server->request_stop();
+    EXPECT_TRUE(eventually([&] { return stops.load() == 1; }));
+    EXPECT_FALSE(returned.load()) << "the waiting client holds run() in the grace period";
+    auto worker = Worker::connect(server->control());  // takes the waiting client: drained
+    ASSERT_TRUE(worker) << worker.error().message();
+    auto handed = worker->accept(20s);
+    ASSERT_TRUE(handed) << handed.error().message();
+    loop.join();
+    EXPECT_TRUE(result);
+    EXPECT_EQ(stops.load(), 1);
   }
 }
 

@@ -41,6 +41,13 @@ bool has_tcp_listeners(const std::vector<net::ActivatedSocket>& activated) {
   return false;
 }
 
+bool has_control(const std::vector<net::ActivatedSocket>& activated) {
+  for (const auto& s : activated) {
+    if (s.name == kControlName) return true;
+  }
+  return false;
+}
+
 // validate()'s error, with the flag that sets the field when there is one:
 // "workers.max_in_flight (--max-in-flight): must be from 1 to ...".
 Error explain_field(const Error& e) {
@@ -50,13 +57,15 @@ Error explain_field(const Error& e) {
 }
 
 // Everything that makes the configuration, for start and for each SIGHUP.
-Result<Config> make_config(const ServeFlags& flags, bool activated_listeners) {
+Result<Config> make_config(const ServeFlags& flags, bool activated_listeners,
+                           bool activated_control) {
   auto config = serve_config(flags);
   if (!config) return config;
   // Sockets from systemd replace the file's listen addresses (Server::start takes one or the
   // other); --listen with them is a mistake, refused in run_serve().
   if (activated_listeners) config->listen.clear();
-  if (auto valid = ::ipckit::handoff::validate(*config, activated_listeners); !valid) {
+  if (auto valid = ::ipckit::handoff::validate(*config, activated_listeners, activated_control);
+      !valid) {
     return std::unexpected(explain_field(valid.error()));
   }
   return config;
@@ -86,7 +95,8 @@ int run_serve(const ServeFlags& flags) {
     warn("{}: --listen: systemd passed listening sockets; use one or the other", kServe);
     return kExitDaemonUsage;
   }
-  auto config = make_config(flags, activated_listeners);
+  const bool activated_control = has_control(*activated);
+  auto config = make_config(flags, activated_listeners, activated_control);
   if (!config) return usage_failure(kServe, config.error());
 
   auto server = Server::start(*config, std::move(*activated));
@@ -99,11 +109,11 @@ int run_serve(const ServeFlags& flags) {
 
   ::ipckit::handoff::RunOptions options;
   options.handle_signals = true;
-  options.reload = [flags, activated_listeners]() -> Result<Config> {
-    return make_config(flags, activated_listeners);
+  options.reload = [flags, activated_listeners, activated_control]() -> Result<Config> {
+    return make_config(flags, activated_listeners, activated_control);
   };
+  options.on_stop = [] { notify("STOPPING=1"); };
   auto ran = server->run(std::move(options));
-  notify("STOPPING=1");
   if (!ran) return report(kServe, ran.error());
   return kExitOk;
 }

@@ -102,12 +102,13 @@ inline constexpr std::size_t kMaxLineBytes = 998;  // banner, reject_line, busy_
 // (ENOENT, EACCES, EISDIR; object `path`), and those of parse_config.
 [[nodiscard]] Result<Config> load_config(const std::string& path, Config base = {});
 
-// Checks what parsing cannot: a control address, at least one listen address unless
-// `have_activated_listeners`, no listen address twice, control_mode only for a path, limits in
-// range (the bounds above; counts that must be >= 1), one-line texts.
-// Errors: EINVAL, operation "config", object the field's key ("workers.max_in_flight"), detail
-// the problem.
-[[nodiscard]] Result<void> validate(const Config& config, bool have_activated_listeners);
+// Checks what parsing cannot: a control address unless `have_activated_control` (systemd passed a
+// socket named "control"), at least one listen address unless `have_activated_listeners`, no listen
+// address twice, control_mode only for a path, limits in range (the bounds above; counts that must
+// be >= 1), one-line texts. Errors: EINVAL, operation "config", object the field's key
+// ("workers.max_in_flight"), detail the problem.
+[[nodiscard]] Result<void> validate(const Config& config, bool have_activated_listeners,
+                                    bool have_activated_control = false);
 
 [[nodiscard]] std::string_view to_string(
     DispatchPolicy policy) noexcept;  // "round-robin", "least-busy"

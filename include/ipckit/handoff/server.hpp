@@ -59,6 +59,9 @@ struct RunOptions {
   // (-1): no log. The descriptor must stay open while run() runs; a blocking one that stops
   // draining (a full pipe) stalls the daemon.
   FdView log = FdView(2);
+  // Called once on the loop's thread when a stop begins (before the grace period), e.g. to send
+  // systemd STOPPING=1. Must not throw. Empty: nothing.
+  std::function<void()> on_stop;
 };
 
 class Server {
