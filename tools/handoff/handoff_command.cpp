@@ -8,6 +8,7 @@
 #include "cli/report.hpp"
 #include "cli/usage.hpp"
 #include "handoff/handoff_verbs.hpp"
+#include "ipckit/unix/access_policy.hpp"
 
 namespace ipckit::cli::handoff {
 
@@ -18,6 +19,26 @@ int usage_failure(std::string_view prefix, const Error& e) {
     (void)report(prefix, e);
   }
   return kExitDaemonUsage;
+}
+
+void add_daemon_uid_option(CLI::App& app, std::vector<uid_t>& uids) {
+  app.add_option("--daemon-uid", uids,
+                 "Trust only a daemon running as this uid (repeatable; default: your own uid "
+                 "for an @name, anyone for a path)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            return uds::parse_id(text) ? std::string() : "invalid uid '" + text + "'";
+          },
+          ""))
+      ->type_name("UID");
+}
+
+std::optional<uds::AccessPolicy> daemon_policy(const std::vector<uid_t>& uids) {
+  if (uids.empty()) return std::nullopt;
+  uds::AccessPolicy policy = uds::AccessPolicy::only({});
+  for (const uid_t uid : uids)
+    policy.allow_user(uid);
+  return policy;
 }
 
 namespace {

@@ -34,6 +34,7 @@ constexpr std::array<std::string_view, 6> kReasons{"access",   "rate", "concurre
 struct StatsOptions {
   std::string control;
   bool json = false;
+  std::vector<uid_t> daemon_uids;
 };
 
 void print_workers(const Stats& s) {
@@ -109,7 +110,7 @@ int run_stats(const StatsOptions& o) {
     warn("{}: --control: invalid address '{}'", kStats, o.control);
     return kExitDaemonUsage;
   }
-  auto stats = ::ipckit::handoff::fetch_stats(*control);
+  auto stats = ::ipckit::handoff::fetch_stats(*control, daemon_policy(o.daemon_uids));
   if (!stats) return report(kStats, stats.error());
   if (o.json) {
     write_text(stdout, ::ipckit::handoff::to_json(*stats) + "\n");
@@ -127,6 +128,7 @@ Verb add_stats(CLI::App& handoff) {
   app->add_option("--control", o->control, "The daemon's control socket: a path or @name")
       ->required()
       ->type_name("ADDR");
+  add_daemon_uid_option(*app, o->daemon_uids);
   app->add_flag("--json", o->json, "The daemon's reply as JSON (docs/handoff.md \"Stats\")");
   return {app, [o] { return run_stats(*o); }};
 }

@@ -5,10 +5,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "cli/command.hpp"
 #include "ipckit/core/error.hpp"
+#include "ipckit/unix/access_policy.hpp"
 
 namespace ipckit::cli::handoff {
 
@@ -20,5 +23,11 @@ Verb add_worker(CLI::App& handoff);  // handoff_worker.cpp
 // (object and detail of an "config" or "flag" error), or report()'s form for other errors (a
 // config file that cannot be read). Returns kExitDaemonUsage.
 int usage_failure(std::string_view prefix, const Error& e);
+
+// `--daemon-uid UID` (repeatable) of worker and stats: the daemon is trusted only if it runs as
+// one of these uids (SO_PEERCRED, checked before anything is sent). Not given: Worker's default
+// (same user for an @name, which anyone could bind first; anyone for a path).
+void add_daemon_uid_option(CLI::App& app, std::vector<uid_t>& uids);
+[[nodiscard]] std::optional<uds::AccessPolicy> daemon_policy(const std::vector<uid_t>& uids);
 
 }  // namespace ipckit::cli::handoff

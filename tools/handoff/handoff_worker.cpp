@@ -24,6 +24,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
@@ -48,6 +49,7 @@ struct WorkerFlags {
   bool smtp = false;
   std::string name;
   std::uint32_t capacity = 64;
+  std::vector<uid_t> daemon_uids;
 };
 
 // The sessions running on their threads: a duplicate of each client's descriptor (so a stop can
@@ -102,7 +104,9 @@ int run_worker(const WorkerFlags& f) {
   if (auto r = StopSignals::install(); !r) return report(kWorker, r.error());
   const std::string name = !f.name.empty() ? f.name : f.smtp ? "smtp" : "echo";
   auto worker = ::ipckit::handoff::Worker::connect(
-      *control, ::ipckit::handoff::WorkerOptions{.name = name, .capacity = f.capacity});
+      *control,
+      ::ipckit::handoff::WorkerOptions{
+          .name = name, .capacity = f.capacity, .daemon_policy = daemon_policy(f.daemon_uids)});
   if (!worker) {
     // EINVAL is a name the protocol refuses: a bad command line.
     if (worker.error().code() == EINVAL) {
@@ -186,6 +190,7 @@ Verb add_worker(CLI::App& handoff) {
   app->add_option("--capacity", f->capacity, "Clients served at once")
       ->check(unsigned_validator(1, 1'000'000))
       ->type_name("N");
+  add_daemon_uid_option(*app, f->daemon_uids);
   return {app, [f] {
             if (!f->echo && !f->smtp) {
               (void)usage_error("ipckit handoff worker", "--echo or --smtp is required");

@@ -43,6 +43,9 @@ chmod 0755 "$work"
 tracked=()
 control_counter=0
 daemon_log=
+# What runs the daemon (e.g. "${as_nobody[@]}") and extra flags of `handoff stats`; empty: none.
+daemon_prefix=()
+stats_flags=()
 
 new_control() {
   control_counter=$((control_counter + 1))
@@ -109,7 +112,8 @@ start_daemon() {
   daemon_log=$log
   (
     close_session_fds
-    exec "$IPCKIT" handoff serve --listen 127.0.0.1:0 --control "$control" "$@" 2>"$log"
+    exec ${daemon_prefix[@]+"${daemon_prefix[@]}"} \
+      "$IPCKIT" handoff serve --listen 127.0.0.1:0 --control "$control" "$@" 2>"$log"
   ) &
   daemon_pid=$!
   track "$daemon_pid"
@@ -120,7 +124,9 @@ start_daemon() {
   [[ "$port" =~ ^[0-9]+$ ]] || fail "no port in the listening line: $line"
 }
 
-stats_json() { timeout 20 "$IPCKIT" handoff stats --control "$control" --json; }
+stats_json() {
+  timeout 20 "$IPCKIT" handoff stats --control "$control" ${stats_flags[@]+"${stats_flags[@]}"} --json
+}
 
 stat_get() {
   stats_json | "$python" -c 'import json, sys
