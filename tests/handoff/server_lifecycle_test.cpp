@@ -131,6 +131,29 @@ TEST(HandoffServer, OnStopRunsWhenTheStopBeginsNotWhenTheGracePeriodEnds) {
   }
 }
 
+// run() ignores SIGPIPE for the process, so an embedding program whose log pipe lost its reader
+// (or that writes to a client that reset) does not die of it (in a child: SIGPIPE's disposition
+// is process-wide, and the child starts with the default one).
+TEST(HandoffServer, ALogPipeWithoutReaderDoesNotKillTheProcess) {
+  NoFdLeak no_leak;
+  Config config = test_config();
+  ipckit::test::Child child([&] {
+    ::signal(SIGPIPE, SIG_DFL);
+    int log[2];
+    if (::pipe2(log, O_CLOEXEC) != 0) return 10;
+    ::close(log[0]);  // the reader is gone: the first log line is a write to a broken pipe
+    auto server = Server::start(config);
+    if (!server) return 11;
+    RunOptions options;
+    options.handle_signals = false;
+    options.log = FdView(log[1]);
+    server->request_stop();  // run() writes its listening lines, then stops
+    auto ran = server->run(options);
+    return ran ? 0 : 12;
+  });
+  EXPECT_EQ(child.wait(std::chrono::seconds(30)), 0) << "128 + 13 is death by SIGPIPE";
+}
+
 // SIGHUP reloads and SIGTERM stops when run() handles signals (in a child: the signals are
 // process-wide).
 TEST(HandoffServer, SighupReloadsAndSigtermStopsWithExitZero) {
