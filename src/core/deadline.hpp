@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 
 #include "ipckit/core/timeout.hpp"
 
@@ -28,6 +29,14 @@ using Clock = std::chrono::steady_clock;
 [[nodiscard]] inline std::chrono::nanoseconds time_left(Clock::time_point deadline) noexcept {
   return std::max(std::chrono::nanoseconds(deadline - Clock::now()),
                   std::chrono::nanoseconds::zero());
+}
+
+// The time left until `deadline` as poll(2)'s milliseconds: rounded up (a wait that ended early
+// would spin on a 0), at most INT_MAX, and -1 (no timeout) for time_point::max().
+[[nodiscard]] inline int poll_timeout_ms(Clock::time_point deadline) noexcept {
+  if (deadline == Clock::time_point::max()) return -1;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(time_left(deadline)).count();
+  return static_cast<int>(std::min<long long>(ms, INT_MAX));
 }
 
 // A relative duration as the timespec that futex(2) and semtimedop(2) take; negative is zero.

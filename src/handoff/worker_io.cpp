@@ -4,26 +4,12 @@
 #include <poll.h>
 
 #include <cerrno>
-#include <climits>
 
 #include "ipckit/unix/fd_passing.hpp"
 
 namespace ipckit::handoff::detail {
 
-namespace {
-
 using ipckit::detail::Clock;
-
-// The time left until `deadline` as poll(2)'s milliseconds, rounded up (so that a wait never
-// ends early and spins); -1 for no deadline.
-int poll_timeout(Clock::time_point deadline) {
-  if (deadline == Clock::time_point::max()) return -1;
-  const auto left = ipckit::detail::time_left(deadline);
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
-}
-
-}  // namespace
 
 uds::AccessPolicy default_daemon_policy(const uds::UnixAddress& control) {
   return control.is_path() ? uds::AccessPolicy::anyone() : uds::AccessPolicy::same_user();
@@ -33,7 +19,7 @@ Result<void> wait_readable(FdView socket, Clock::time_point deadline, const char
                            const std::string& object) {
   for (;;) {
     pollfd p{.fd = socket.get(), .events = POLLIN, .revents = 0};
-    const int n = ::poll(&p, 1, poll_timeout(deadline));
+    const int n = ::poll(&p, 1, ipckit::detail::poll_timeout_ms(deadline));
     if (n > 0) return {};
     if (n < 0 && errno != EINTR) return fail_errno(operation, object);
     if (n == 0 && Clock::now() >= deadline) {

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <climits>
 
 #include "core/deadline.hpp"
 
@@ -61,14 +60,6 @@ Result<void> set_flags(int fd, bool nonblocking) {
   if (fl < 0 || ::fcntl(fd, F_SETFL, wanted) != 0)
     return fail_errno("fcntl F_SETFL", describe_fd(fd));
   return {};
-}
-
-// Milliseconds for poll(2), rounded up so a short wait is never a busy 0; -1 for forever.
-int poll_ms(Clock::time_point deadline) {
-  if (deadline == Clock::time_point::max()) return -1;
-  const auto left = detail::time_left(deadline);
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-  return static_cast<int>(std::min<long long>(ms, INT_MAX));
 }
 
 }  // namespace
@@ -148,7 +139,7 @@ Result<Fd> tcp_connect(const InetAddress& address, Timeout timeout) {
     if (errno != EINPROGRESS && errno != EINTR) return fail_errno("connect", object);
     for (;;) {
       pollfd p{fd.get(), POLLOUT, 0};
-      const int n = ::poll(&p, 1, poll_ms(deadline));
+      const int n = ::poll(&p, 1, detail::poll_timeout_ms(deadline));
       if (n > 0) break;
       if (n < 0 && errno != EINTR) return fail_errno("poll", object);
       if (n == 0 && Clock::now() >= deadline) {
