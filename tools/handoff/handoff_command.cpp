@@ -7,6 +7,7 @@
 #include "cli/output.hpp"
 #include "cli/report.hpp"
 #include "cli/usage.hpp"
+#include "cli/values.hpp"
 #include "handoff/handoff_verbs.hpp"
 #include "ipckit/unix/access_policy.hpp"
 
@@ -19,6 +20,21 @@ int usage_failure(std::string_view prefix, const Error& e) {
     (void)report(prefix, e);
   }
   return kExitDaemonUsage;
+}
+
+void add_control_option(CLI::App& app, std::string& control) {
+  app.add_option("--control", control, "The daemon's control socket: a path or @name")
+      ->required()
+      ->type_name("ADDR");
+}
+
+std::optional<uds::UnixAddress> control_address(std::string_view prefix, const std::string& text) {
+  auto address = uds::UnixAddress::parse(text);
+  if (!address || address->is_unnamed()) {
+    warn("{}: --control: invalid address '{}'", prefix, escape_controls(text));
+    return std::nullopt;
+  }
+  return *address;
 }
 
 void add_daemon_uid_option(CLI::App& app, std::vector<uid_t>& uids) {

@@ -8,6 +8,7 @@
 #include <limits>
 #include <utility>
 
+#include "cli/options.hpp"
 #include "cli/values.hpp"
 #include "ipckit/net/cidr.hpp"
 #include "ipckit/net/inet_address.hpp"
@@ -190,16 +191,10 @@ Result<Config> apply_serve_flags(Config c, const ServeFlags& f) {
     c.control = *address;
   }
   if (f.control_mode) {
-    const std::string& t = *f.control_mode;
-    const bool octal =
-        !t.empty() && t.size() <= 4 && t.find_first_not_of("01234567") == std::string::npos;
-    mode_t mode = 0;
-    for (char ch : t)
-      mode = mode * 8 + static_cast<mode_t>(ch - '0');
-    if (!octal || mode > 0777) {
-      return bad("--control-mode", "invalid mode " + quote_value(t) + " (octal, 0000 to 0777)");
-    }
-    c.control_mode = mode;
+    // The floor's --mode rule (octal, at most 0777), kept on one line with the flag's name.
+    std::string text = *f.control_mode;
+    if (std::string why = mode_validator()(text); !why.empty()) return bad("--control-mode", why);
+    c.control_mode = mode_value(text);
   }
   if (!f.allow_uid.empty() || !f.allow_gid.empty()) {
     uds::AccessPolicy policy = uds::AccessPolicy::only({});

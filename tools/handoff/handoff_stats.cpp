@@ -105,11 +105,8 @@ void print_text(const Stats& s) {
 }
 
 int run_stats(const StatsOptions& o) {
-  auto control = uds::UnixAddress::parse(o.control);
-  if (!control || control->is_unnamed()) {
-    warn("{}: --control: invalid address '{}'", kStats, o.control);
-    return kExitDaemonUsage;
-  }
+  auto control = control_address(kStats, o.control);
+  if (!control) return kExitDaemonUsage;
   auto stats = ::ipckit::handoff::fetch_stats(*control, daemon_policy(o.daemon_uids));
   if (!stats) return report(kStats, stats.error());
   if (o.json) {
@@ -125,9 +122,7 @@ int run_stats(const StatsOptions& o) {
 Verb add_stats(CLI::App& handoff) {
   auto o = std::make_shared<StatsOptions>();
   auto* app = handoff.add_subcommand("stats", "Print a running daemon's counters and workers");
-  app->add_option("--control", o->control, "The daemon's control socket: a path or @name")
-      ->required()
-      ->type_name("ADDR");
+  add_control_option(*app, o->control);
   add_daemon_uid_option(*app, o->daemon_uids);
   app->add_flag("--json", o->json, "The daemon's reply as JSON (docs/handoff.md \"Stats\")");
   return {app, [o] { return run_stats(*o); }};

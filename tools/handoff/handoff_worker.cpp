@@ -96,11 +96,8 @@ Result<bool> wait_for_client(const ::ipckit::handoff::Worker& worker) {
 }
 
 int run_worker(const WorkerFlags& f) {
-  auto control = uds::UnixAddress::parse(f.control);
-  if (!control || control->is_unnamed()) {
-    warn("{}: --control: invalid address '{}'", kWorker, escape_controls(f.control));
-    return kExitDaemonUsage;
-  }
+  auto control = control_address(kWorker, f.control);
+  if (!control) return kExitDaemonUsage;
   if (auto r = StopSignals::install(); !r) return report(kWorker, r.error());
   const std::string name = !f.name.empty() ? f.name : f.smtp ? "smtp" : "echo";
   auto worker = ::ipckit::handoff::Worker::connect(
@@ -179,9 +176,7 @@ Verb add_worker(CLI::App& handoff) {
   auto* app = handoff.add_subcommand(
       "worker",
       "Run an example worker: register with a daemon and serve the clients it hands over");
-  app->add_option("--control", f->control, "The daemon's control socket: a path or @name")
-      ->required()
-      ->type_name("ADDR");
+  add_control_option(*app, f->control);
   auto* echo = app->add_flag("--echo", f->echo, "Echo each line back (\"PID\" answers the pid)");
   auto* smtp = app->add_flag("--smtp", f->smtp, "A minimal SMTP server that discards the mail");
   echo->excludes(smtp);
