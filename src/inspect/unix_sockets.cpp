@@ -10,6 +10,8 @@ namespace {
 
 constexpr unsigned kAcceptConnFlag = 0x10000;  // __SO_ACCEPTCON: a listening socket
 
+// Empty (null in JSON) for any other number: a connection still waiting in a listener's backlog
+// shows type 0 on some kernels (the embryo socket has no `struct socket` yet).
 std::string socket_type(unsigned type) {
   switch (type) {
     case 1:
@@ -19,7 +21,7 @@ std::string socket_type(unsigned type) {
     case 5:
       return "seqpacket";
     default:
-      return std::to_string(type);
+      return {};
   }
 }
 

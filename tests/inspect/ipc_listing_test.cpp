@@ -53,9 +53,10 @@ TEST(InspectListing, ParsesProcNetUnixLines) {
       "0000000000000000: 00000002 00000000 00010000 0001 01 23456 /run/x.sock\n"
       "0000000000000000: 00000003 00000000 00000000 0002 03 23457 @abstract\n"
       "0000000000000000: 00000003 00000000 00000000 0005 03 23458\n"
+      "0000000000000000: 00000002 00000000 00000000 0000 02 23459\n"
       "garbage line\n";
   const auto s = parse_proc_net_unix(text);
-  ASSERT_EQ(s.size(), 3u);
+  ASSERT_EQ(s.size(), 4u);
   EXPECT_EQ(s[0].inode, 23456u);
   EXPECT_EQ(s[0].path, "/run/x.sock");
   EXPECT_EQ(s[0].type, "stream");
@@ -65,6 +66,10 @@ TEST(InspectListing, ParsesProcNetUnixLines) {
   EXPECT_EQ(s[1].state, "connected");
   EXPECT_EQ(s[2].path, "");
   EXPECT_EQ(s[2].type, "seqpacket");
+  // A connection not yet accepted (type 0 on some kernels): no type rather than a number that
+  // docs/ls-schema.json does not allow.
+  EXPECT_EQ(s[3].type, "");
+  EXPECT_EQ(s[3].state, "connecting");
 }
 
 TEST(InspectListing, PosixShmMappedHereListsThisProcessAsHolder) {
