@@ -7,7 +7,9 @@
 #   - include/ipckit/ (the public API) includes nothing from src/ or tools/;
 #   - the example handoff sessions (examples/handoff/*_session.hpp) may be included by
 #     tools/handoff/ only, and no file in tools/handoff/ may shadow them;
-#   - examples/handoff/ includes only itself and ipckit/... (it is code to copy).
+#   - examples/handoff/ includes only itself and ipckit/... (it is code to copy);
+#   - tools/bench/ may include the bench harness (bench/harness/, as "harness/..."), which
+#     measures for it; no other family may; the harness includes only itself and ipckit/.
 # Prints one line per violation and exits 1 if there is any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +50,13 @@ while IFS= read -r -d '' file; do
       ipckit/*) continue ;;
       cli/*) continue ;;
     esac
+    case "$target" in
+      harness/*)
+        [ "$family" = bench ] && continue
+        violation "$path:$line: only tools/bench/ may include the bench harness \"$target\""
+        continue
+        ;;
+    esac
     if is_example_session "$target"; then
       [ "$family" = handoff ] && continue
       violation "$path:$line: only tools/handoff/ may include the example session \"$target\""
@@ -84,6 +93,18 @@ while IFS= read -r -d '' file; do
     esac
   done < <(quoted_includes "$file")
 done < <(find examples/handoff -type f \( -name '*.cpp' -o -name '*.hpp' \) -print0)
+
+# The bench harness measures through the public API only, like any user would.
+while IFS= read -r -d '' file; do
+  while IFS=: read -r path line target; do
+    [ -n "$target" ] || continue
+    case "$target" in
+      ipckit/*) ;;
+      harness/*) [ -e "bench/$target" ] || violation "$path:$line: \"$target\" is not in bench/harness/" ;;
+      *) violation "$path:$line: the bench harness includes more than itself and ipckit/: \"$target\"" ;;
+    esac
+  done < <(quoted_includes "$file")
+done < <(find bench/harness -type f \( -name '*.cpp' -o -name '*.hpp' \) -print0)
 
 [ "$status" -eq 0 ] && echo "check-layers: tools/ and include/ keep the layers of docs/architecture.md"
 exit "$status"
