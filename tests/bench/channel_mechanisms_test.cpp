@@ -35,6 +35,17 @@ RoundOptions short_round() {
   return o;
 }
 
+// One round of `cell`. The runner fails a latency round in which no round trip completed in the
+// measured interval; on a machine loaded enough to deschedule a process for the whole interval
+// that is the scheduler, not the mechanism, so such a round is run once more, ten times longer.
+RoundResult run_round(const Mechanism& m, const Cell& cell) {
+  RoundResult r = m.run(cell, short_round());
+  if (r.error.find("no round trip completed") == std::string::npos) return r;
+  RoundOptions longer = short_round();
+  longer.duration *= 10;
+  return m.run(cell, longer);
+}
+
 // Objects this process's rounds created and left behind in /dev/shm.
 int leftovers() {
   const std::string prefix = fmt::format("ipckit-bench-{}-", ::getpid());
@@ -75,7 +86,7 @@ TEST(BenchChannel, EveryModeRunsAVerifiedRoundOfEachTest) {
       for (std::size_t size : {std::size_t{8}, std::size_t{65536}}) {
         Cell cell{.mechanism = "channel", .mode = mode, .test = test, .size = size};
         ASSERT_FALSE(ch.cannot(cell));
-        expect_verified(ch.run(cell, short_round()), cell);
+        expect_verified(run_round(ch, cell), cell);
       }
     }
   }
@@ -91,7 +102,7 @@ TEST(BenchChannel, SeveralProducersShareOneChannel) {
                 .test = Kind::kThroughput,
                 .size = 64,
                 .producers = producers};
-      expect_verified(ch.run(cell, short_round()), cell);
+      expect_verified(run_round(ch, cell), cell);
     }
   }
   EXPECT_EQ(leftovers(), 0);
@@ -101,7 +112,7 @@ TEST(BenchChannel, OneMebibyteMessagesGetARingLargeEnough) {
   const Mechanism& ch = find("channel");
   Cell cell{
       .mechanism = "channel", .mode = "busy-poll", .test = Kind::kThroughput, .size = 1 << 20};
-  expect_verified(ch.run(cell, short_round()), cell);
+  expect_verified(run_round(ch, cell), cell);
 }
 
 TEST(BenchChannel, BusyCpuLoadStillVerifies) {
@@ -111,7 +122,7 @@ TEST(BenchChannel, BusyCpuLoadStillVerifies) {
             .test = Kind::kLatency,
             .size = 64,
             .load = Load::kBusyCpu};
-  expect_verified(ch.run(cell, short_round()), cell);
+  expect_verified(run_round(ch, cell), cell);
 }
 
 TEST(BenchChannel, AnUnknownModeFailsWithEinvalAndCreatesNothing) {
@@ -139,7 +150,7 @@ TEST(BenchSharedState, SnapshotsWhileTheWriterRepublishesAreVerified) {
     for (std::size_t size : {std::size_t{64}, std::size_t{65536}}) {
       Cell cell{.mechanism = "shared-state", .mode = "default", .test = test, .size = size};
       ASSERT_FALSE(st.cannot(cell));
-      expect_verified(st.run(cell, short_round()), cell);
+      expect_verified(run_round(st, cell), cell);
     }
   }
   EXPECT_EQ(leftovers(), 0);
