@@ -3,7 +3,9 @@
 //   - the receiver's polling policies (adaptive, off, a fixed 1 us interval) with one and two
 //     producers, 64-byte messages;
 //   - a 64 KiB copy-out channel against a bare cross-CPU hand-over (four slots, two atomics, no
-//     channel): what any copying channel between these CPUs can at best reach.
+//     channel): what any copying channel between these CPUs can at best reach;
+//   - the producer's own cost per message, send against reserve + commit, in one thread (fill
+//     the ring, drain it): no cache line crosses CPUs, so it shows the calls' cost alone.
 // Latency, the floors, pipe, memcpy and the channel's modes are `ipckit bench --only channel,...`.
 //
 //   build/default/bench/ipckit-channel-bench [--rounds N]
@@ -181,6 +183,40 @@ double bare_cross_cpu_copy(std::size_t count) {
   return r;
 }
 
+// Nanoseconds per message of the producer's calls alone: one thread fills a 4 MiB ring with
+// `size`-byte messages (send, or reserve + write in place + commit), then drains it, repeatedly.
+double producer_ns_per_message(std::size_t size, bool reserve) {
+  auto name = bench_name("producer");
+  auto ch = Channel::create(name, {.capacity = 1 << 22});
+  if (!ch) std::abort();
+  auto tx = ch->sender({.mode = WaitMode::kBusyPoll});
+  auto rx = ch->receiver({.mode = WaitMode::kBusyPoll});
+  if (!tx || !rx) std::abort();
+  std::vector<std::byte> msg(size, std::byte{1}), buf(size);
+  const std::size_t per_fill = (1 << 21) / (size + 16);
+  double ns = 0;
+  std::size_t n = 0;
+  for (int fill = 0; fill < 50; ++fill) {
+    const auto t0 = Clock::now();
+    for (std::size_t i = 0; i < per_fill; ++i) {
+      if (reserve) {
+        auto space = tx->reserve(size);
+        if (!space) std::abort();
+        std::memcpy(space->data().data(), msg.data(), size);
+        if (!space->commit(size)) std::abort();
+      } else if (!tx->send(msg)) {
+        std::abort();
+      }
+    }
+    ns += std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+    n += per_fill;
+    for (std::size_t i = 0; i < per_fill; ++i)
+      if (!rx->recv(std::span<std::byte>(buf))) std::abort();
+  }
+  (void)Channel::unlink(name);
+  return ns / static_cast<double>(n);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -240,5 +276,17 @@ int main(int argc, char** argv) {
       median(bare) / 1e9);
   std::printf("| channel SPSC, 64 KiB (recv: copied out) | %.2f GB/s | %.2f x bare |\n",
               median(chan_big_copy) / 1e9, median(r_bare));
+  std::printf("\n## Producer cost per message, one thread (no cross-CPU traffic)\n\n");
+  std::printf("| size | send | reserve + commit | ratio |\n|---:|---:|---:|---:|\n");
+  for (std::size_t size : {64, 1024, 16384, 65536}) {
+    std::vector<double> sent, reserved, ratio;
+    for (int r = 0; r < rounds; ++r) {
+      sent.push_back(producer_ns_per_message(size, false));
+      reserved.push_back(producer_ns_per_message(size, true));
+      ratio.push_back(reserved.back() / sent.back());
+    }
+    std::printf("| %zu B | %.1f ns | %.1f ns | %.2f x send |\n", size, median(sent),
+                median(reserved), median(ratio));
+  }
   return 0;
 }
