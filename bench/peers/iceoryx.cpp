@@ -9,7 +9,8 @@
 //
 // The round's Link starts its own iox-roudi (iceoryx_roudi.hpp) with a mempool config sized for
 // the cell, and stops it by pid; each process registers its own runtime (unique name) after
-// fork(). The runtimes' socket files (/tmp/<runtime name>) are removed by the Link.
+// fork(). The runtimes' socket and lock files (/tmp/<runtime name>[.lock]) are removed by the Link.
+#include <iceoryx_hoofs/log/logmanager.hpp>
 #include <iceoryx_posh/mepoo/chunk_header.hpp>
 #include <iceoryx_posh/popo/untyped_publisher.hpp>
 #include <iceoryx_posh/popo/untyped_subscriber.hpp>
@@ -74,6 +75,8 @@ class IceoryxEndpoint final : public Endpoint {
   static Result<std::unique_ptr<Endpoint>> open(const std::string& runtime_name,
                                                 const std::string& instance, Role role,
                                                 std::size_t size) {
+    // iceoryx logs registration at debug level to stderr; the harness's stderr is for errors.
+    iox::log::LogManager::GetLogManager().SetDefaultLogLevel(iox::log::LogLevel::kWarn);
     iox::runtime::PoshRuntime::initRuntime(
         iox::RuntimeName_t(iox::cxx::TruncateToCapacity, runtime_name.c_str()));
     auto self = std::unique_ptr<IceoryxEndpoint>(new IceoryxEndpoint(role, instance));
@@ -181,8 +184,10 @@ class IceoryxLink final : public Link {
   }
   ~IceoryxLink() override {
     // A process that ended with _exit() leaves its runtime's socket file behind.
-    for (const char* role : {"-a", "-b"})
+    for (const char* role : {"-a", "-b"}) {
       ::unlink(("/tmp/" + instance_ + role).c_str());
+      ::unlink(("/tmp/" + instance_ + role + ".lock").c_str());
+    }
   }
   Result<std::unique_ptr<Endpoint>> open(Role role, int /*index*/) override {
     return IceoryxEndpoint::open(instance_ + (role == Role::kA ? "-a" : "-b"), instance_, role,

@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -29,6 +30,9 @@ using namespace std::chrono_literals;
 constexpr char kOurLockName[] = "ipckit-bench-iceoryx-roudi";
 // iceoryx 2.0.3's own single-RouDi lock (iox::posix::FileLock "iox-unique-roudi", flock(2)).
 constexpr char kRoudiLockFile[] = "/tmp/iox-unique-roudi.lock";
+// RouDi's socket and its lock (iceoryx 2.0.3, IOX_UDS_SOCKET_PATH_PREFIX "/tmp/").
+constexpr char kRoudiSocket[] = "/tmp/roudi";
+constexpr char kRoudiSocketLock[] = "/tmp/roudi.lock";
 constexpr char kReadyLine[] = "RouDi is ready for clients";
 
 Result<int> take_our_lock(Clock::time_point until) {
@@ -122,6 +126,8 @@ Result<std::unique_ptr<IceoryxRoudi>> IceoryxRoudi::start(const std::string& con
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(127);
+    const rlimit no_core{0, 0};  // its abort at shutdown (see remove_roudi_leftovers) dumps no core
+    ::setrlimit(RLIMIT_CORE, &no_core);
     int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (out < 0 || null < 0 || ::dup2(null, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0)
@@ -161,16 +167,30 @@ void IceoryxRoudi::stop() {
       ::kill(pid_, SIGKILL);
       while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
       }
-      // Killed before it could clean up: remove the segments our RouDi made (it held iceoryx's
-      // lock, so they are its own). Named after the management segment and the user.
-      ::shm_unlink("/iceoryx_mgmt");
-      if (const passwd* user = ::getpwuid(::geteuid()); user != nullptr)
-        ::shm_unlink(("/" + std::string(user->pw_name)).c_str());
       break;
     }
     std::this_thread::sleep_for(5ms);
   }
   pid_ = -1;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) remove_roudi_leftovers();
+}
+
+void IceoryxRoudi::remove_roudi_leftovers() {
+  // iceoryx 2.0's RouDi aborts at SIGTERM when a registered process is already gone (the round's
+  // processes end with _exit(), without unregistering), leaving its objects behind. Remove them
+  // holding iceoryx's own lock, so that no other RouDi can be running (or start) meanwhile: they
+  // are then the leftovers of ours, which held that lock from start to end.
+  int fd = ::open(kRoudiLockFile, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    ::shm_unlink("/iceoryx_mgmt");
+    if (const passwd* user = ::getpwuid(::geteuid()); user != nullptr)
+      ::shm_unlink(("/" + std::string(user->pw_name)).c_str());
+    ::unlink(kRoudiSocket);
+    ::unlink(kRoudiSocketLock);
+    ::unlink(kRoudiLockFile);
+  }
+  ::close(fd);
 }
 
 IceoryxRoudi::~IceoryxRoudi() {

@@ -6,9 +6,10 @@
 // share, signal or clean up after it), then starts iox-roudi with our own mempool config and
 // waits until it says it is ready. The destructor stops exactly the RouDi it started, by its pid
 // (our unreaped child, so the pid cannot have been reused): SIGTERM, then SIGKILL after a grace
-// period, in which case it also removes the shared memory that RouDi made. The daemon gets
-// SIGTERM if the harness process dies (PR_SET_PDEATHSIG), and shuts down cleanly on it.
-// A stale RouDi's leftovers (lock files, /dev/shm segments, its socket) are cleaned by iox-roudi
+// period; when RouDi did not exit cleanly it removes the objects RouDi left (shared memory,
+// socket, lock files) while holding iceoryx's own RouDi lock, so never another RouDi's. The daemon
+// gets SIGTERM if the harness process dies (PR_SET_PDEATHSIG), and shuts down cleanly on it. A
+// stale RouDi's leftovers (lock files, /dev/shm segments, its socket) are cleaned by iox-roudi
 // itself at start (it purges what an earlier RouDi left when it gets the lock).
 #pragma once
 
@@ -40,6 +41,7 @@ class IceoryxRoudi {
  private:
   IceoryxRoudi(int lock_fd, PrivateDir dir) : lock_fd_(lock_fd), dir_(std::move(dir)) {}
   void stop();
+  static void remove_roudi_leftovers();
 
   int lock_fd_;     // the bound abstract socket: held while our RouDi runs
   PrivateDir dir_;  // config file and RouDi's log

@@ -4,7 +4,7 @@
 // the peer's queue is full (never drops); NNG_OPT_RECVMAXSZ is lifted (1 MiB messages); and
 // since nng_close() may discard messages still queued, A's endpoint waits before closing until B
 // has closed its end (at most kCloseWait), so A's end message is always delivered. B listens, A
-// dials (retrying until B listens). Each process opens its socket after fork().
+// dials once B's socket file exists. Each process opens its socket after fork().
 #include <nng/nng.h>
 #include <nng/protocol/pair0/pair.h>
 
@@ -21,6 +21,7 @@
 namespace ipckit::bench {
 namespace {
 
+// How long A waits for B to bind, and before closing for B to close.
 constexpr std::chrono::seconds kCloseWait{10};
 
 std::unexpected<Error> nng_fail(int rv, std::string operation, const std::string& address) {
@@ -29,7 +30,12 @@ std::unexpected<Error> nng_fail(int rv, std::string operation, const std::string
 
 class NngEndpoint final : public Endpoint {
  public:
-  static Result<std::unique_ptr<Endpoint>> open(const std::string& address, Role role) {
+  static Result<std::unique_ptr<Endpoint>> open(const std::filesystem::path& path, Role role) {
+    const std::string address = "ipc://" + path.string();
+    if (role == Role::kA) {
+      if (auto bound = wait_until_exists(path, kCloseWait); !bound)
+        return std::unexpected(bound.error());
+    }
     auto self = std::unique_ptr<NngEndpoint>(new NngEndpoint(address, role));
     if (int rv = nng_pair0_open(&self->socket_); rv != 0)
       return nng_fail(rv, "nng_pair0_open", address);
@@ -40,9 +46,8 @@ class NngEndpoint final : public Endpoint {
                                  self.get());
         rv != 0)
       return nng_fail(rv, "nng_pipe_notify", address);
-    int rv = role == Role::kB
-                 ? nng_listen(self->socket_, address.c_str(), nullptr, 0)
-                 : nng_dial(self->socket_, address.c_str(), nullptr, NNG_FLAG_NONBLOCK);
+    int rv = role == Role::kB ? nng_listen(self->socket_, address.c_str(), nullptr, 0)
+                              : nng_dial(self->socket_, address.c_str(), nullptr, 0);
     if (rv != 0) return nng_fail(rv, role == Role::kB ? "nng_listen" : "nng_dial", address);
     return self;
   }
@@ -112,7 +117,7 @@ class NngLink final : public Link {
  public:
   explicit NngLink(PrivateDir dir) : dir_(std::move(dir)) {}
   Result<std::unique_ptr<Endpoint>> open(Role role, int /*index*/) override {
-    return NngEndpoint::open("ipc://" + (dir_.path() / "pair0.sock").string(), role);
+    return NngEndpoint::open(dir_.path() / "pair0.sock", role);
   }
 
  private:

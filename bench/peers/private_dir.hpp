@@ -3,10 +3,13 @@
 // path, and removed with everything in it when the Link goes away, also after a failed round.
 #pragma once
 
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "ipckit/core/error.hpp"
 
@@ -34,5 +37,20 @@ class PrivateDir {
   explicit PrivateDir(std::filesystem::path path) : path_(std::move(path)) {}
   std::filesystem::path path_;
 };
+
+// Waits until `path` exists (the other end has bound its socket there), at most `wait`, so the
+// connecting end's first attempt succeeds instead of waiting out the library's reconnect delay.
+inline Result<void> wait_until_exists(const std::filesystem::path& path,
+                                      std::chrono::seconds wait) {
+  const auto until = std::chrono::steady_clock::now() + wait;
+  std::error_code ignored;
+  while (!std::filesystem::exists(path, ignored)) {
+    if (std::chrono::steady_clock::now() >= until)
+      return fail(ETIMEDOUT, "connect", path.string(),
+                  "the other end did not bind within " + std::to_string(wait.count()) + " s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return {};
+}
 
 }  // namespace ipckit::bench

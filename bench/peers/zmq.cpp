@@ -2,12 +2,13 @@
 //
 // Lossless as configured: PAIR blocks the sender at the high-water mark (never drops), and
 // ZMQ_LINGER -1 makes closing wait until every queued message is handed to the peer, so A's end
-// message is never lost when A exits. B binds, A connects; latency replies go back over the same
-// PAIR socket. The Link owns a private directory for the socket file; each process makes its own
-// zmq context after fork() (contexts must not cross a fork).
+// message is never lost when A exits. B binds, A connects once the socket file exists; latency
+// replies go back over the same PAIR socket. The Link owns a private directory for the socket file;
+// each process makes its own zmq context after fork() (contexts must not cross a fork).
 #include <zmq.h>
 
 #include <cerrno>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@
 namespace ipckit::bench {
 namespace {
 
+constexpr std::chrono::seconds kBindWait{20};
+
 std::unexpected<Error> zmq_fail(std::string operation, const std::string& endpoint) {
   int code = zmq_errno();
   return fail(code, std::move(operation), endpoint, zmq_strerror(code));
@@ -26,7 +29,12 @@ std::unexpected<Error> zmq_fail(std::string operation, const std::string& endpoi
 
 class ZmqEndpoint final : public Endpoint {
  public:
-  static Result<std::unique_ptr<Endpoint>> open(const std::string& address, Role role) {
+  static Result<std::unique_ptr<Endpoint>> open(const std::filesystem::path& path, Role role) {
+    const std::string address = "ipc://" + path.string();
+    if (role == Role::kA) {
+      if (auto bound = wait_until_exists(path, kBindWait); !bound)
+        return std::unexpected(bound.error());
+    }
     auto self = std::unique_ptr<ZmqEndpoint>(new ZmqEndpoint(address));
     self->context_ = zmq_ctx_new();
     if (self->context_ == nullptr) return zmq_fail("zmq_ctx_new", address);
@@ -81,7 +89,7 @@ class ZmqLink final : public Link {
  public:
   explicit ZmqLink(PrivateDir dir) : dir_(std::move(dir)) {}
   Result<std::unique_ptr<Endpoint>> open(Role role, int /*index*/) override {
-    return ZmqEndpoint::open("ipc://" + (dir_.path() / "pair.sock").string(), role);
+    return ZmqEndpoint::open(dir_.path() / "pair.sock", role);
   }
 
  private:
