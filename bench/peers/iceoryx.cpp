@@ -76,7 +76,8 @@ class IceoryxEndpoint final : public Endpoint {
                                                 const std::string& instance, Role role,
                                                 std::size_t size) {
     // iceoryx logs registration at debug level to stderr; the harness's stderr is for errors.
-    iox::log::LogManager::GetLogManager().SetDefaultLogLevel(iox::log::LogLevel::kWarn);
+    iox::log::LogManager::GetLogManager().SetDefaultLogLevel(
+        iox::log::LogLevel::kWarn, iox::log::LogLevelOutput::kHideLogLevel);
     iox::runtime::PoshRuntime::initRuntime(
         iox::RuntimeName_t(iox::cxx::TruncateToCapacity, runtime_name.c_str()));
     auto self = std::unique_ptr<IceoryxEndpoint>(new IceoryxEndpoint(role, instance));
