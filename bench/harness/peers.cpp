@@ -43,7 +43,7 @@ constexpr std::array<KnownPeer, 4> kKnownPeers{{{"iceoryx", "libiceoryx-posh-dev
                                                 {"nng", "libnng-dev"}}};
 // How long a probe may take; a round gets its own deadline plus this much (RouDi start, exec).
 constexpr std::chrono::seconds kProbeDeadline{10};
-constexpr std::chrono::seconds kRoundGrace{15};
+constexpr std::chrono::seconds kRoundGrace{10};
 constexpr std::chrono::seconds kKillGrace{5};
 
 struct Outcome {
