@@ -31,6 +31,16 @@ std::size_t body_end(std::size_t size) {
   return size >= 2 * kStampBytes ? size - kStampBytes : size;
 }
 
+// MurmurHash3's 64-bit finalizer: a bijection that spreads every input bit over the output.
+std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
 // Position-dependent checksum of `bytes`: four interleaved Fletcher-style lanes over 64-bit words
 // (s1 = running sum, s2 = sum of the running sums, so a word's weight depends on its position),
 // combined with distinct odd factors so words that trade places between lanes change the result.
@@ -58,7 +68,9 @@ std::uint64_t checksum(const std::byte* bytes, std::size_t n) {
     a0 += tail ^ (std::uint64_t{0x9e3779b97f4a7c15} * (n - i));
     b0 += a0;
   }
-  return (a0 + 3 * a1 + 5 * a2 + 7 * a3) ^ ((b0 + 11 * b1 + 13 * b2 + 17 * b3) * 0x100000001b3) ^ n;
+  // Odd lane factors keep every bit of a change; the bijective mix of each half before they are
+  // combined keeps a change in one half from cancelling a change in the other.
+  return mix64(a0 + 3 * a1 + 5 * a2 + 7 * a3) ^ mix64((b0 + 11 * b1 + 13 * b2 + 17 * b3) ^ ~n);
 }
 
 }  // namespace

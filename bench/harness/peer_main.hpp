@@ -11,10 +11,20 @@
 // Exit 2 on a usage error, with one line on stderr.
 #pragma once
 
+#include <functional>
+#include <optional>
+#include <string>
+
 #include "harness/mechanism.hpp"
 
 namespace ipckit::bench {
 
 int peer_main(int argc, char** argv, const Mechanism& mechanism);
+
+// The same, with `unavailable` asked first: a reason this peer cannot run on this machine (e.g.
+// "iox-roudi not found"), or nullopt. With a reason, --probe prints it on stderr and exits 1,
+// and a round prints a RoundResult whose error is that reason.
+int peer_main(int argc, char** argv, const Mechanism& mechanism,
+              const std::function<std::optional<std::string>()>& unavailable);
 
 }  // namespace ipckit::bench
