@@ -227,15 +227,32 @@ void draw_series(std::string& out, const Chart& chart, const Series& s, const Sc
   static constexpr std::string_view kRole[] = {"line", "floor", "ceiling"};
   fmt::format_to(std::back_inserter(out), R"(<g class="series" data-series="{}" data-role="{}">)",
                  xml(s.name), kRole[static_cast<int>(s.role)]);
-  if (s.points.size() > 1) {
-    out += R"(<polyline points=")";
-    for (const Point& p : s.points) {
-      fmt::format_to(std::back_inserter(out), "{},{} ", num(sc.x(p.size)), num(sc.y(p.value)));
+  // The line runs through consecutive points, and breaks where a row between them is not drawn.
+  std::string segment;
+  std::size_t in_segment = 0;
+  const auto flush = [&] {
+    if (in_segment > 1) {
+      segment.back() = '"';
+      out += R"(<polyline points=")" + segment;
+      stroke_attrs(out, s);
+      out += "/>";
     }
-    out.back() = '"';
-    stroke_attrs(out, s);
-    out += "/>";
+    segment.clear();
+    in_segment = 0;
+  };
+  for (std::size_t i = 0; i < s.points.size(); ++i) {
+    const Point& p = s.points[i];
+    if (i > 0) {
+      const double before = s.points[i - 1].size;
+      if (std::any_of(s.gaps.begin(), s.gaps.end(),
+                      [&](double g) { return g > before && g < p.size; })) {
+        flush();
+      }
+    }
+    fmt::format_to(std::back_inserter(segment), "{},{} ", num(sc.x(p.size)), num(sc.y(p.value)));
+    ++in_segment;
   }
+  flush();
   for (const Point& p : s.points) {
     const double x = sc.x(p.size);
     if (p.has_spread) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -64,11 +65,15 @@ Chart make_chart(const Report& report, Test test) {
   Chart chart;
   chart.test = test;
   std::vector<Series> lines, references;
+  std::vector<std::pair<std::string, double>> gaps;  // series name, size not drawn
   for (const Row& row : report.rows) {
     if (row.cell.test != test) continue;
     if (row.cell.size > 0) chart.sizes.push_back(static_cast<double>(row.cell.size));
     if (const std::string why = why_not_drawn(row, test); !why.empty()) {
       chart.not_drawn.push_back(plot_text::row_name(row.cell) + ": " + why);
+      if (row.cell.producers == 1 && row.cell.load == Load::kIdle) {
+        gaps.emplace_back(plot_text::series_name(row.cell), static_cast<double>(row.cell.size));
+      }
       continue;
     }
     const Point point = point_of(row, test);
@@ -83,8 +88,11 @@ Chart make_chart(const Report& report, Test test) {
     auto it =
         std::find_if(group.begin(), group.end(), [&](const Series& s) { return s.name == name; });
     if (it == group.end()) {
-      group.push_back(
-          Series{name, role, role == Role::kLine ? static_cast<int>(lines.size()) : 0, {}});
+      Series series;
+      series.name = name;
+      series.role = role;
+      series.style = role == Role::kLine ? static_cast<int>(lines.size()) : 0;
+      group.push_back(std::move(series));
       it = group.end() - 1;
     }
     it->points.push_back(point);
@@ -95,6 +103,9 @@ Chart make_chart(const Report& report, Test test) {
   chart.series.insert(chart.series.end(), std::make_move_iterator(lines.begin()),
                       std::make_move_iterator(lines.end()));
   for (Series& s : chart.series) {
+    for (const auto& [name, size] : gaps) {
+      if (name == s.name) s.gaps.push_back(size);
+    }
     std::stable_sort(s.points.begin(), s.points.end(),
                      [](const Point& a, const Point& b) { return a.size < b.size; });
   }

@@ -30,6 +30,7 @@ struct Series {
   Role role = Role::kLine;
   int style = 0;              // index among the kLine series: picks colour, marker, dashes
   std::vector<Point> points;  // by size
+  std::vector<double> gaps;   // sizes of this line's rows that are not drawn: the line breaks there
 };
 
 struct Chart {
