@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -16,7 +17,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -73,11 +73,38 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+// `word` occurs in `text` (any case) with no letter on either side.
+bool has_word(const std::string& text, std::string_view word) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
+  const auto letter = [&](std::size_t k) {
+    return std::isalpha(static_cast<unsigned char>(lower[k])) != 0;
+  };
+  for (std::size_t at = 0; (at = lower.find(word, at)) != std::string::npos; ++at) {
+    const std::size_t end = at + word.size();
+    if ((at == 0 || !letter(at - 1)) && (end >= lower.size() || !letter(end))) return true;
+  }
+  return false;
+}
+
 // No coordinate or figure came out of a division by zero or a log of 0.
 void expect_finite(const std::string& document) {
-  EXPECT_FALSE(std::regex_search(document,
-                                 std::regex(R"((^|[^a-z])(nan|inf)([^a-z]|$))", std::regex::icase)))
-      << "a NaN or an infinity was printed";
+  EXPECT_FALSE(has_word(document, "nan")) << "a NaN was printed";
+  EXPECT_FALSE(has_word(document, "inf")) << "an infinity was printed";
+}
+
+// Every URI (scheme://...) in `document`, up to the closing quote.
+std::vector<std::string> uris(const std::string& document) {
+  std::vector<std::string> found;
+  for (std::size_t at = 0; (at = document.find("://", at)) != std::string::npos; at += 3) {
+    std::size_t begin = at;
+    while (begin > 0 && std::isalpha(static_cast<unsigned char>(document[begin - 1])) != 0)
+      --begin;
+    found.push_back(document.substr(begin, document.find_first_of("\" <", at) - begin));
+  }
+  return found;
 }
 
 TEST(BenchPlot, SvgAndHtmlOfTheSampleAreWellFormedXml) {
@@ -267,11 +294,12 @@ TEST(BenchPlot, CaptionSaysTheMachineTheCpusAndTheMissingPeers) {
 TEST(BenchPlot, EndLabelsAtTheSameXDoNotOverlap) {
   for (const auto test : {bench::Test::kLatency, bench::Test::kThroughput}) {
     const std::string doc = chart_svg(sample_report(), test);
-    const std::regex label(R"re(class="end-label" x="([0-9.]+)" y="([0-9.]+)")re");
+    const std::string kLabel = R"(class="end-label" x=")";
     std::map<std::string, std::vector<double>> by_x;
-    for (auto it = std::sregex_iterator(doc.begin(), doc.end(), label);
-         it != std::sregex_iterator(); ++it) {
-      by_x[(*it)[1].str()].push_back(std::stod((*it)[2].str()));
+    for (std::size_t at = 0; (at = doc.find(kLabel, at)) != std::string::npos; ++at) {
+      const std::size_t x = at + kLabel.size();
+      const std::size_t y = doc.find(R"(y=")", x) + 3;
+      by_x[doc.substr(x, doc.find('"', x) - x)].push_back(std::stod(doc.substr(y)));
     }
     ASSERT_FALSE(by_x.empty());
     std::size_t crowded = 0;
@@ -298,12 +326,9 @@ TEST(BenchPlot, HtmlHasTheChartsAndOneTableRowPerReportRow) {
   EXPECT_EQ(rows, report.rows.size());
   EXPECT_TRUE(contains(page, R"(<tr class="failed">)"));
   EXPECT_TRUE(contains(page, R"(<tr class="marked">)"));
-  const std::regex uri(R"((https?|file|ftp)://[^"]*)");
-  for (auto it = std::sregex_iterator(page.begin(), page.end(), uri); it != std::sregex_iterator();
-       ++it) {
-    EXPECT_TRUE(it->str() == "http://www.w3.org/2000/svg" ||
-                it->str() == "http://www.w3.org/1999/xhtml")
-        << it->str();
+  for (const std::string& uri : uris(page)) {
+    EXPECT_TRUE(uri == "http://www.w3.org/2000/svg" || uri == "http://www.w3.org/1999/xhtml")
+        << uri;
   }
   EXPECT_FALSE(contains(page, "<script"));
   EXPECT_FALSE(contains(page, "@import"));
@@ -313,11 +338,10 @@ TEST(BenchPlot, HtmlHasTheChartsAndOneTableRowPerReportRow) {
 TEST(BenchPlot, NothingIsFetched) {
   const std::string doc = svg(sample_report());
   // The only URI is the SVG namespace name, which is never fetched.
-  const std::regex uri(R"((https?|file|ftp)://[^"]*)");
-  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), uri); it != std::sregex_iterator();
-       ++it) {
-    EXPECT_EQ(it->str(), "http://www.w3.org/2000/svg");
-  }
+  const auto found = uris(doc);
+  ASSERT_FALSE(found.empty());
+  for (const std::string& uri : found)
+    EXPECT_EQ(uri, "http://www.w3.org/2000/svg");
   EXPECT_FALSE(contains(doc, "href"));
   EXPECT_FALSE(contains(doc, "<script"));
 }
