@@ -18,7 +18,31 @@ using detail::RecordHeader;
 
 Sender::Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
                bool maybe_break)
-    : state_(std::make_shared<State>(std::move(segment), slot, policy, maybe_break)) {}
+    : state_(std::make_unique<State>(std::move(segment), slot, policy, maybe_break)) {}
+
+Sender::Sender(Sender&&) noexcept = default;
+
+Sender::~Sender() {
+  let_go();
+}
+
+Sender& Sender::operator=(Sender&& other) noexcept {
+  if (this != &other) {
+    let_go();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+void Sender::let_go() noexcept {
+  if (!state_) return;
+  if (state_->reservation_open) {
+    State* state = state_.get();
+    state->self_ = std::move(state_);  // freed when the Reservation closes
+    return;
+  }
+  state_.reset();
+}
 
 Sender::State::State(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
                      bool maybe_break) noexcept
@@ -270,14 +294,7 @@ Result<bool> Sender::State::try_send(std::span<const std::byte> message) {
   return true;
 }
 
-Result<std::span<std::byte>> Sender::State::reserve(std::size_t size, Timeout timeout) {
-  auto space = begin_write(size, timeout, true);
-  if (!space) return std::unexpected(space.error());
-  reserve_timeout_ = timeout;
-  return **space;
-}
-
-Result<void> Sender::State::commit(std::size_t size) {
+inline Result<void> Sender::State::commit(std::size_t size) {
   if (!segment_->home().here()) {
     writing_ = false;  // the parent's reservation: not ours to publish or give up
     return segment_->home().refuse("commit", segment_->name());
@@ -307,23 +324,29 @@ Result<bool> Sender::try_send(std::span<const std::byte> message) {
 
 Result<Reservation> Sender::reserve(std::size_t size, Timeout timeout) {
   if (!state_) return detail::moved_from("send", "Sender");
-  auto space = state_->reserve(size, timeout);
+  // begin_write directly, and the span's words read one by one: the reservation is built from
+  // the words begin_write just stored (a wider load of them would stall store forwarding).
+  auto space = state_->begin_write(size, timeout, true);
   if (!space) return std::unexpected(space.error());
-  return Reservation(state_, *space);
+  state_->reserve_timeout_ = timeout;
+  state_->reservation_open = true;
+  std::byte* data = (*space)->data();
+  return Reservation(state_.get(), std::span<std::byte>(data, size));
 }
 
 std::size_t Sender::max_message() const noexcept {
   return state_ ? state_->max_message() : 0;
 }
 
-Reservation::Reservation(std::shared_ptr<Sender::State> state, std::span<std::byte> data) noexcept
-    : state_(std::move(state)), data_(data) {}
+inline void Reservation::close() noexcept {
+  Sender::State* state = std::exchange(state_, nullptr);
+  state->reservation_open = false;
+  std::unique_ptr<Sender::State> orphan = std::move(state->self_);  // the Sender went: free it
+}
 
-Reservation::Reservation(Reservation&& other) noexcept
-    : state_(std::move(other.state_)), data_(std::exchange(other.data_, {})) {}
-
-Reservation::~Reservation() {
-  if (state_) state_->abandon_write();
+void Reservation::drop() noexcept {
+  state_->abandon_write();
+  close();
 }
 
 Result<void> Reservation::commit(std::size_t size) {
@@ -333,7 +356,9 @@ Result<void> Reservation::commit(std::size_t size) {
                 fmt::format("{} bytes is more than the {} reserved", size, data_.size()));
   }
   data_ = {};
-  return std::exchange(state_, nullptr)->commit(size);
+  auto committed = state_->commit(size);
+  close();
+  return committed;
 }
 
 }  // namespace ipckit::channel

@@ -1,8 +1,10 @@
 // Sender::State: one producer's registration in a channel and its view of the ring. Internal.
 //
-// A Sender points to its State, and so does the Sender's open Reservation (shared_ptr): the State
-// lives, registered, until the last of them goes, and its destructor unregisters it once (in the
-// process that made it: a fork() child's copy only unmaps). Used by one thread at a time.
+// A Sender owns its State; the Sender's open Reservation points to it without a count (no atomic
+// read-modify-write per message). If the Sender goes while its Reservation is open, the State
+// owns itself (`self_`) until the Reservation closes. So the State lives, registered, until the
+// last of them goes, and its destructor unregisters it once (in the process that made it: a
+// fork() child's copy only unmaps). Used by one thread at a time.
 #pragma once
 
 #include <chrono>
@@ -20,6 +22,7 @@ namespace ipckit::channel {
 
 class Sender::State : public detail::Attachment {
  public:
+  friend class Sender;  // reserve() opens the reservation with begin_write
   State(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
         bool maybe_break) noexcept;
   ~State();
@@ -27,13 +30,16 @@ class Sender::State : public detail::Attachment {
   // The operations of Sender (see sender.hpp).
   Result<void> send(std::span<const std::byte> message, Timeout timeout);
   Result<bool> try_send(std::span<const std::byte> message);
-  // Opens the reservation: the space to write in place.
-  Result<std::span<std::byte>> reserve(std::size_t size, Timeout timeout);
   // Publishes the first `size` bytes of the open reservation. REQUIRES: size <= its size.
-  Result<void> commit(std::size_t size);
+  // Inlined into Reservation::commit (the only caller): the zero-copy path costs what send does.
+  [[gnu::always_inline]] inline Result<void> commit(std::size_t size);
   void abandon_write();  // drops the open reservation; never waits
   [[nodiscard]] std::size_t max_message() const noexcept;
   [[nodiscard]] const std::string& name() const noexcept;
+
+  // Lifetime between a Sender and its Reservation (see above).
+  bool reservation_open = false;  // a Reservation points here
+  std::unique_ptr<State> self_;   // set while the Sender is gone and a Reservation is open
 
  private:
   // The space for a record of `size` bytes, or nullopt when !wait and there is none now.

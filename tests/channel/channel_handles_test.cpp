@@ -299,5 +299,28 @@ TEST(Reservation, MovedFromOrCommittedReservationFailsWithEinval) {
   EXPECT_EQ(twice.error().code(), EINVAL);
 }
 
+// Assigning over a Sender whose Reservation is open is the same as destroying it: the
+// reservation keeps the registration until it closes.
+TEST(Reservation, CommitsAfterItsSenderWasAssignedOver) {
+  ScopedChannel c({.producers = Producers::kMulti});
+  auto rx = c->receiver();
+  auto tx = c->sender();
+  auto other = c->sender();
+  ASSERT_TRUE(rx && tx && other);
+  auto res = tx->reserve(32, 5s);
+  ASSERT_TRUE(res);
+  *tx = std::move(*other);
+  EXPECT_EQ(producers_of(*c), 2);  // the reservation still holds the first registration
+  std::memcpy(res->data().data(), "assigned over", 13);
+  ASSERT_TRUE(res->commit(13));
+  EXPECT_EQ(producers_of(*c), 1);
+  ASSERT_TRUE(tx->send("from the other", 5s));
+  std::vector<std::byte> got;
+  ASSERT_TRUE(rx->recv(got, 5s));
+  EXPECT_EQ(string_of(got), "assigned over");
+  ASSERT_TRUE(rx->recv(got, 5s));
+  EXPECT_EQ(string_of(got), "from the other");
+}
+
 }  // namespace
 }  // namespace ipckit::test

@@ -17,6 +17,7 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "ipckit/channel/options.hpp"
 #include "ipckit/core/error.hpp"
@@ -60,9 +61,9 @@ class Sender {
   // registered once and is given back once, when the last of the Sender and its open
   // Reservation goes. A moved-from Sender is empty: every call fails with EBADF, and destroying
   // or assigning to it gives back nothing. Self-move-assignment leaves the Sender unchanged.
-  Sender(Sender&&) noexcept = default;
-  Sender& operator=(Sender&&) noexcept = default;
-  ~Sender() = default;
+  Sender(Sender&&) noexcept;
+  Sender& operator=(Sender&&) noexcept;
+  ~Sender();
 
  private:
   friend class Channel;
@@ -70,13 +71,18 @@ class Sender {
   class State;  // the registration and the producer's view of the ring (src/channel/)
   Sender(std::shared_ptr<detail::Segment> segment, std::size_t slot, WaitPolicy policy,
          bool maybe_break);
-  std::shared_ptr<State> state_;  // null once moved from
+  // Gives up this handle's ownership of the State; an open Reservation keeps it alive.
+  void let_go() noexcept;
+  // The only owner of the State, except while the Sender is gone and its Reservation is open
+  // (the State then owns itself until the Reservation closes). A Reservation points to the State
+  // without owning a count, so reserve() and commit() do no atomic read-modify-write.
+  std::unique_ptr<State> state_;  // null once moved from
 };
 
 // Space reserved in the ring for one message, written in place (zero copy) and then published
 // with commit(). Dropping a Reservation without commit() publishes nothing and frees the space.
 // With Producers::kMulti, claims made after this one are published only after commit() or drop:
-// keep it short. It holds a share of its Sender's registration (see Sender::reserve), so it
+// keep it short. It holds its Sender's registration too (see Sender::reserve), so it
 // stays valid when its Sender is moved or destroyed. Thread safety: a Sender and its open
 // Reservation are used by one thread at a time.
 class Reservation {
@@ -93,14 +99,21 @@ class Reservation {
   // Sender::send.
   [[nodiscard]] Result<void> commit(std::size_t size);
 
-  Reservation(Reservation&&) noexcept;
+  Reservation(Reservation&& other) noexcept
+      : state_(std::exchange(other.state_, nullptr)), data_(std::exchange(other.data_, {})) {}
   Reservation& operator=(Reservation&&) = delete;
-  ~Reservation();
+  ~Reservation() {
+    if (state_) drop();
+  }
 
  private:
   friend class Sender;
-  Reservation(std::shared_ptr<Sender::State> state, std::span<std::byte> data) noexcept;
-  std::shared_ptr<Sender::State> state_;  // null once committed or moved from
+  Reservation(Sender::State* state, std::span<std::byte> data) noexcept
+      : state_(state), data_(data) {}
+  void drop() noexcept;  // publishes nothing and frees the space
+  // Closes the reservation's hold on the State (which the State owns itself if its Sender went).
+  [[gnu::always_inline]] inline void close() noexcept;
+  Sender::State* state_;  // null once committed or moved from
   std::span<std::byte> data_;
 };
 
