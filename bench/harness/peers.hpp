@@ -24,6 +24,11 @@ struct PeerStatus {
 // from the build tree). A harness that is there but fails its probe is reported with why.
 std::vector<PeerStatus> find_peers();
 
+// The directories find_peers() searches, in order.
+std::vector<std::filesystem::path> peer_directories();
+// find_peers() over `dirs` only (tests use it to point at harnesses of their own).
+std::vector<PeerStatus> find_peers_in(const std::vector<std::filesystem::path>& dirs);
+
 // A Mechanism whose rounds run `status.program` (one process per round) and parse its JSON.
 Mechanism peer_mechanism(const PeerStatus& status);
 
