@@ -7,10 +7,12 @@
 
 #include "harness/mechanism.hpp"
 
-namespace ipckit::bench::testing {
+namespace ipckit::bench::fakes {
+
+using BenchTest = ::ipckit::bench::Test;  // gtest has its own Test
 
 inline Mechanism fake(std::string name, std::vector<std::string> modes = {"default"},
-                      std::vector<Test> tests = {Test::kLatency, Test::kThroughput},
+                      std::vector<BenchTest> tests = {BenchTest::kLatency, BenchTest::kThroughput},
                       int max_producers = 1) {
   Mechanism m;
   m.name = std::move(name);
@@ -47,4 +49,4 @@ inline RoundResult failed_round(std::string error) {
   return r;
 }
 
-}  // namespace ipckit::bench::testing
+}  // namespace ipckit::bench::fakes

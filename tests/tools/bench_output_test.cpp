@@ -12,9 +12,11 @@
 namespace ipckit::bench {
 namespace {
 
+using fakes::BenchTest;
+
 Row latency_row() {
   Row r;
-  r.cell = Cell{"pipe", "default", Test::kLatency, 64, 1, Load::kIdle};
+  r.cell = Cell{"pipe", "default", BenchTest::kLatency, 64, 1, Load::kIdle};
   r.rounds = 5;
   r.verified = true;
   r.p50_ns = 4100.4;
@@ -29,7 +31,7 @@ Row latency_row() {
 
 Row throughput_row() {
   Row r;
-  r.cell = Cell{"channel", "busy-poll", Test::kThroughput, 64, 4, Load::kIdle};
+  r.cell = Cell{"channel", "busy-poll", BenchTest::kThroughput, 64, 4, Load::kIdle};
   r.rounds = 5;
   r.verified = true;
   r.msgs_per_s = 5e7;
@@ -41,7 +43,7 @@ Row throughput_row() {
 
 Row failed_row() {
   Row r;
-  r.cell = Cell{"zmq", "default", Test::kLatency, 8, 1, Load::kBusyCpu};
+  r.cell = Cell{"zmq", "default", BenchTest::kLatency, 8, 1, Load::kBusyCpu};
   r.rounds = 5;
   r.error = "message 5: checksum 0x1 is not 0x2, \"corrupted\"";
   return r;
@@ -49,7 +51,7 @@ Row failed_row() {
 
 Row marked_row() {
   Row r;
-  r.cell = Cell{"sysv-msg", "default", Test::kThroughput, 1048576, 1, Load::kIdle};
+  r.cell = Cell{"sysv-msg", "default", BenchTest::kThroughput, 1048576, 1, Load::kIdle};
   r.cannot = "1 MiB is above msgmax (8192)";
   return r;
 }
@@ -158,11 +160,11 @@ TEST(BenchOutput, Formats) {
 
 TEST(BenchRun, RunsEveryStepInScheduleOrderAndKeepsRoundsPerCell) {
   std::vector<std::string> calls;
-  auto m = testing::fake("pipe");
+  auto m = fakes::fake("fifo");  // no busy-cpu row
   m.run = [&](const Cell& c, const RoundOptions& o) {
     calls.push_back(std::string(test_name(c.test)) + std::to_string(c.size));
     EXPECT_EQ(o.duration, std::chrono::milliseconds(7));
-    return testing::latency_round(static_cast<std::int64_t>(c.size));
+    return fakes::latency_round(static_cast<std::int64_t>(c.size));
   };
   const std::vector<Mechanism> mechanisms{m};
   Settings s;
@@ -187,10 +189,10 @@ TEST(BenchRun, RunsEveryStepInScheduleOrderAndKeepsRoundsPerCell) {
 
 TEST(BenchRun, AStopEndsTheRunBetweenRounds) {
   int runs = 0;
-  auto m = testing::fake("pipe");
+  auto m = fakes::fake("pipe");
   m.run = [&](const Cell&, const RoundOptions&) {
     ++runs;
-    return testing::latency_round(100);
+    return fakes::latency_round(100);
   };
   const std::vector<Mechanism> mechanisms{m};
   Settings s;

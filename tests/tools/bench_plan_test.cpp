@@ -12,15 +12,16 @@
 namespace ipckit::bench {
 namespace {
 
-using testing::fake;
+using fakes::BenchTest;
+using fakes::fake;
 
 std::vector<Mechanism> machine() {
   return {fake("pipe"),
           fake("shm-spin"),
           fake("posix-shm-futex"),
           fake("sysv-msg"),
-          fake("channel", {"busy-poll", "block"}, {Test::kLatency, Test::kThroughput}, 4),
-          fake("memcpy", {"default"}, {Test::kThroughput})};
+          fake("channel", {"busy-poll", "block"}, {BenchTest::kLatency, BenchTest::kThroughput}, 4),
+          fake("memcpy", {"default"}, {BenchTest::kThroughput})};
 }
 
 std::size_t count(const std::vector<PlannedCell>& plan, auto pred) {
@@ -33,13 +34,13 @@ TEST(BenchPlan, DefaultMatrixHasEverySizeOfEveryModeAndTheScalingRows) {
   // Latency: 5 mechanisms with latency, channel has 2 modes: 6 series x 5 sizes.
   EXPECT_EQ(count(plan,
                   [](const PlannedCell& p) {
-                    return p.cell.test == Test::kLatency && p.cell.load == Load::kIdle;
+                    return p.cell.test == BenchTest::kLatency && p.cell.load == Load::kIdle;
                   }),
             6U * 5U);
   // Throughput: 6 series (memcpy included) x 5 sizes, plus channel's 2 and 4 producers.
   EXPECT_EQ(count(plan,
                   [](const PlannedCell& p) {
-                    return p.cell.test == Test::kThroughput && p.cell.producers == 1;
+                    return p.cell.test == BenchTest::kThroughput && p.cell.producers == 1;
                   }),
             7U * 5U);
   std::set<int> producers;
@@ -56,7 +57,7 @@ TEST(BenchPlan, DefaultMatrixHasEverySizeOfEveryModeAndTheScalingRows) {
   std::set<std::string> busy;
   for (const auto& p : plan) {
     if (p.cell.load == Load::kBusyCpu) {
-      EXPECT_EQ(p.cell.test, Test::kLatency);
+      EXPECT_EQ(p.cell.test, BenchTest::kLatency);
       EXPECT_EQ(p.cell.size, 64U);
       busy.insert(p.cell.mechanism + ":" + p.cell.mode);
     }
@@ -66,13 +67,13 @@ TEST(BenchPlan, DefaultMatrixHasEverySizeOfEveryModeAndTheScalingRows) {
                                    "channel:busy-poll", "channel:block"}));
   std::set<std::size_t> latency_sizes, throughput_sizes;
   for (const auto& p : plan)
-    (p.cell.test == Test::kLatency ? latency_sizes : throughput_sizes).insert(p.cell.size);
+    (p.cell.test == BenchTest::kLatency ? latency_sizes : throughput_sizes).insert(p.cell.size);
   EXPECT_EQ(latency_sizes, (std::set<std::size_t>{8, 64, 512, 4096, 65536}));
   EXPECT_EQ(throughput_sizes, (std::set<std::size_t>{64, 1024, 16384, 65536, 1048576}));
 }
 
 TEST(BenchPlan, ScalingProducersStopAtTheMechanismsMaximum) {
-  std::vector<Mechanism> mechanisms{fake("channel", {"busy-poll"}, {Test::kThroughput}, 2)};
+  std::vector<Mechanism> mechanisms{fake("channel", {"busy-poll"}, {BenchTest::kThroughput}, 2)};
   const auto plan = make_plan(mechanisms, Settings{});
   EXPECT_EQ(count(plan, [](const PlannedCell& p) { return p.cell.producers == 2; }), 1U);
   EXPECT_EQ(count(plan, [](const PlannedCell& p) { return p.cell.producers == 4; }), 0U);

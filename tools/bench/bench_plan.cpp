@@ -47,10 +47,10 @@ std::vector<PlannedCell> make_plan(std::span<const Mechanism> mechanisms,
                ? std::vector<std::size_t>(std::begin(kLatencySizes), std::end(kLatencySizes))
                : std::vector<std::size_t>(std::begin(kThroughputSizes), std::end(kThroughputSizes));
   };
-  const bool scaling =
-      !settings.quick &&
-      std::find(sizes_for(Test::kThroughput).begin(), sizes_for(Test::kThroughput).end(),
-                kScalingSize) != sizes_for(Test::kThroughput).end();
+  const auto throughput_sizes = sizes_for(Test::kThroughput);
+  const bool scaling = !settings.quick &&
+                       std::find(throughput_sizes.begin(), throughput_sizes.end(), kScalingSize) !=
+                           throughput_sizes.end();
   for (std::size_t i = 0; i < mechanisms.size(); ++i) {
     const Mechanism& m = mechanisms[i];
     const auto modes = selected_modes(m, settings);
