@@ -21,12 +21,6 @@ PlannedCell planned(std::string mechanism, Test test, std::size_t size, std::siz
       Cell{std::move(mechanism), std::move(mode), test, size, 1, Load::kIdle}, index, {}};
 }
 
-TEST(BenchMedian, OddCountIsTheMiddleEvenCountTheMeanOfTheMiddleTwo) {
-  EXPECT_DOUBLE_EQ(median({5, 1, 3}), 3);
-  EXPECT_DOUBLE_EQ(median({4, 1, 3, 2}), 2.5);
-  EXPECT_DOUBLE_EQ(median({7}), 7);
-}
-
 TEST(BenchAggregate, LatencyRowIsTheMedianOfEachFigureWithTheP50Spread) {
   const std::vector<Mechanism> mechanisms{fake("pipe")};
   const std::vector<PlannedCell> plan{planned("pipe", BenchTest::kLatency, 64, 0)};

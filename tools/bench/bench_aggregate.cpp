@@ -38,8 +38,7 @@ std::optional<double> ratio(Test test, const std::vector<RoundResult>& row,
     const double ref = headline(test, reference[r]);
     if (ref > 0) ratios.push_back(headline(test, row[r]) / ref);
   }
-  if (ratios.empty()) return std::nullopt;
-  return median(std::move(ratios));
+  return median(std::move(ratios));  // nullopt when no round had both
 }
 
 template <class Field>
@@ -48,16 +47,10 @@ double median_of(const std::vector<RoundResult>& rounds, Field field) {
   values.reserve(rounds.size());
   for (const auto& r : rounds)
     values.push_back(static_cast<double>(r.*field));
-  return median(std::move(values));
+  return *median(std::move(values));  // REQUIRES: rounds not empty
 }
 
 }  // namespace
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
-}
 
 double headline(Test test, const RoundResult& r) {
   return test == Test::kLatency ? static_cast<double>(r.p50_ns) : r.msgs_per_s;

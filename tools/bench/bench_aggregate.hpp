@@ -14,11 +14,9 @@
 #include "bench/bench_rows.hpp"
 #include "harness/mechanism.hpp"
 #include "harness/round.hpp"
+#include "harness/stats.hpp"  // median()
 
 namespace ipckit::bench {
-
-// The median of `values` (the mean of the middle two for an even count). REQUIRES: not empty.
-[[nodiscard]] double median(std::vector<double> values);
 
 // `results[c]` holds the rounds of plan[c] that ran, in round order (empty for a marked cell or
 // one the run never reached). `mechanisms` are those the plan was made from (for the notes).
