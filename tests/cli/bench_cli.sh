@@ -113,9 +113,13 @@ sel=(--only pipe,shm-spin,channel:block --sizes 64,1K --rounds 2 --duration 0.01
 "$py" - "$work/sel.json" "$work/sel.csv" <<'PY' || fail "--only/--sizes/--csv rows are wrong"
 import csv, json, sys
 rows = json.load(open(sys.argv[1]))
-cells = {(r["mechanism"], r["mode"], r["test"], r["size"]) for r in rows}
-want = {(m, mode, t, s) for (m, mode) in [("pipe", "default"), ("shm-spin", "default"), ("channel", "block")]
-        for t in ("latency", "throughput") for s in (64, 1024)}
+cells = {(r["mechanism"], r["mode"], r["test"], r["size"], r["load"], r["producers"]) for r in rows}
+series = [("pipe", "default"), ("shm-spin", "default"), ("channel", "block")]
+want = {(m, mode, t, s, "idle", 1) for (m, mode) in series for t in ("latency", "throughput") for s in (64, 1024)}
+# 64 B is among the sizes: the scaling rows come too (docs/bench.md): busy-CPU latency of all three,
+# and the channel's 2 and 4 producers in its first selected mode.
+want |= {(m, mode, "latency", 64, "busy-cpu", 1) for (m, mode) in series}
+want |= {("channel", "block", "throughput", 64, "idle", p) for p in (2, 4)}
 assert cells == want, f"selected {sorted(cells)}, not {sorted(want)}"
 assert len(rows) == len(want), "a cell twice"
 for r in rows:
@@ -131,7 +135,7 @@ header = ("mechanism,mode,test,size,producers,load,p50_ns,p99_ns,p999_ns,max_ns,
 assert lines[0] == header, lines[0]
 assert all(len(l) == len(header) for l in lines), "a CSV line with another number of fields"
 body = [dict(zip(header, l)) for l in lines[1:]]
-assert {(b["mechanism"], b["mode"], b["test"], int(b["size"])) for b in body} == want
+assert {(b["mechanism"], b["mode"], b["test"], int(b["size"]), b["load"], int(b["producers"])) for b in body} == want
 for b in body:
     assert b["verified"] == "true", b
     lat = b["test"] == "latency"
