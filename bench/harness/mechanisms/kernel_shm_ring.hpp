@@ -120,12 +120,15 @@ struct FutexWait {
       asleep.store(0, std::memory_order_relaxed);
     }
   }
+  // The flag is cleared only by the sleeper, once awake: a publisher that cleared it could take
+  // the flag of a wait on the value it had just published (the sleeper read that value after
+  // the store), wake nobody, and leave the next publication without a wake: a lost wake-up that
+  // hung throughput rounds. While the sleeper has not yet cleared it, a publication may make one
+  // FUTEX_WAKE that finds nobody; that costs a syscall, never a message.
   static void publish(std::atomic<std::uint32_t>& counter, std::atomic<std::uint32_t>& asleep,
                       std::uint32_t value) {
     counter.store(value, std::memory_order_seq_cst);
-    if (asleep.load(std::memory_order_seq_cst) != 0 &&
-        asleep.exchange(0, std::memory_order_seq_cst) != 0)
-      (void)futex(&counter, FUTEX_WAKE, 1);
+    if (asleep.load(std::memory_order_seq_cst) != 0) (void)futex(&counter, FUTEX_WAKE, 1);
   }
 };
 
