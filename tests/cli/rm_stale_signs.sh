@@ -74,6 +74,12 @@ elif cmd == "msgrcv":  # blocks until a message comes or the queue goes (then sa
     print("received" if n >= 0 else os.strerror(ctypes.get_errno()), flush=True)
 PY
 sysv() { python3 "$work/sysv.py" "$@"; }
+# The helper's output, read only once it has exited: `read < <(sysv shm)` returns as soon as the
+# line is printed, while the creator may still be alive (and its object then is not stale yet).
+sysv_ids_of() {
+  sysv "$@" >"$work/sysv.out"
+  cat "$work/sysv.out"
+}
 
 # `rm sysv-shm:ID` for an id nobody has says so, not just "Invalid argument".
 missing=999999
@@ -183,7 +189,7 @@ fi
 
 # A queue with a process blocked in msgrcv is never stale, though empty and its last sender and
 # receiver are gone.
-read -r key id < <(sysv msgq)
+read -r key id <<<"$(sysv_ids_of msgq)"
 sysv_ids+=("sysv-msg:$id")
 # Without a waiter it is stale, or not considered when some thread cannot be inspected (then one
 # line says why); the waiter part below holds either way.
@@ -203,7 +209,7 @@ awk -v id="$id" '$2 == id { found = 1 } END { exit !found }' /proc/sysvipc/msg |
 [ -s "$work/waiter" ] && fail "the waiter was woken: $(cat "$work/waiter")"
 
 # A non-owner's --yes says what it could not remove, and exits 1.
-read -r key id < <(sysv shm)
+read -r key id <<<"$(sysv_ids_of shm)"
 sysv_ids+=("sysv-shm:$id")
 out=$(nobody "$IPCKIT" rm --stale --type sysv-shm --key "$key" 2>/dev/null)
 grep -q "^sysv-shm:$id " <<<"$out" || fail "non-owner dry run does not list it: $out"
