@@ -38,7 +38,7 @@ void Sender::let_go() noexcept {
   if (!state_) return;
   if (state_->reservation_open) {
     State* state = state_.get();
-    state->self_ = std::move(state_);  // freed when the Reservation closes
+    state->orphaned_self = std::move(state_);  // freed when the Reservation closes
     return;
   }
   state_.reset();
@@ -341,7 +341,8 @@ std::size_t Sender::max_message() const noexcept {
 inline void Reservation::close() noexcept {
   Sender::State* state = std::exchange(state_, nullptr);
   state->reservation_open = false;
-  std::unique_ptr<Sender::State> orphan = std::move(state->self_);  // the Sender went: free it
+  std::unique_ptr<Sender::State> orphan =
+      std::move(state->orphaned_self);  // the Sender went: free it
 }
 
 void Reservation::drop() noexcept {

@@ -2,8 +2,8 @@
 //
 // A Sender owns its State; the Sender's open Reservation points to it without a count (no atomic
 // read-modify-write per message). If the Sender goes while its Reservation is open, the State
-// owns itself (`self_`) until the Reservation closes. So the State lives, registered, until the
-// last of them goes, and its destructor unregisters it once (in the process that made it: a
+// owns itself (`orphaned_self`) until the Reservation closes. So the State lives, registered, until
+// the last of them goes, and its destructor unregisters it once (in the process that made it: a
 // fork() child's copy only unmaps). Used by one thread at a time.
 #pragma once
 
@@ -38,8 +38,8 @@ class Sender::State : public detail::Attachment {
   [[nodiscard]] const std::string& name() const noexcept;
 
   // Lifetime between a Sender and its Reservation (see above).
-  bool reservation_open = false;  // a Reservation points here
-  std::unique_ptr<State> self_;   // set while the Sender is gone and a Reservation is open
+  bool reservation_open = false;         // a Reservation points here
+  std::unique_ptr<State> orphaned_self;  // set while the Sender is gone and a Reservation is open
 
  private:
   // The space for a record of `size` bytes, or nullopt when !wait and there is none now.

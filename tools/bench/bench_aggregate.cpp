@@ -98,6 +98,7 @@ std::vector<Row> aggregate(std::span<const PlannedCell> plan,
       row.bytes_per_s = median_of(rounds, &RoundResult::bytes_per_s);
     }
     std::vector<double> heads;
+    heads.reserve(rounds.size());
     for (const auto& r : rounds)
       heads.push_back(headline(test, r));
     row.spread.min = *std::min_element(heads.begin(), heads.end());

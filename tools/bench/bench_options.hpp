@@ -54,8 +54,8 @@ struct Settings {
 };
 
 // Bounds of the options (docs/bench.md).
-inline constexpr std::size_t kMinSize = 8;                 // the message stamp needs 8 bytes
-inline constexpr std::size_t kMaxSize = 64 * 1024 * 1024;  // 64 MiB
+inline constexpr std::size_t kMinSize = 8;  // the message stamp needs 8 bytes
+inline constexpr std::size_t kMaxSize = std::size_t{64} * 1024 * 1024;  // 64 MiB
 inline constexpr int kMaxRounds = 1000;
 inline constexpr std::chrono::milliseconds kMaxDuration{60'000};
 

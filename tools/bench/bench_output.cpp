@@ -14,7 +14,6 @@ namespace {
 
 using cli::table::Cell;
 using cli::table::ColumnSpec;
-using cli::table::JsonType;
 using cli::table::kRight;
 
 bool ran(const Row& r) {

@@ -333,7 +333,7 @@ void end_labels(std::string& out, const Chart& chart, const Scales& sc) {
 // The legend under the plot: a sample of every line's stroke and marker, and its name.
 double legend(std::string& out, const Chart& chart, double top) {
   if (chart.series.empty()) return top;
-  const double column = (kWidth - 40) / kLegendColumns;
+  const double column = static_cast<double>(kWidth - 40) / kLegendColumns;
   out += R"(<g class="legend" font-size="11" fill="#222222">)";
   for (std::size_t i = 0; i < chart.series.size(); ++i) {
     const Series& s = chart.series[i];
