@@ -333,12 +333,13 @@ void end_labels(std::string& out, const Chart& chart, const Scales& sc) {
 // The legend under the plot: a sample of every line's stroke and marker, and its name.
 double legend(std::string& out, const Chart& chart, double top) {
   if (chart.series.empty()) return top;
-  const double column = static_cast<double>(kWidth - 40) / kLegendColumns;
+  const double column = (kWidth - 40) / kLegendColumns;
   out += R"(<g class="legend" font-size="11" fill="#222222">)";
   for (std::size_t i = 0; i < chart.series.size(); ++i) {
     const Series& s = chart.series[i];
+    const std::size_t row = i / kLegendColumns;  // whole rows: the integer division is meant
     const double x = 20 + column * static_cast<double>(i % kLegendColumns);
-    const double y = top + kLegendLine * static_cast<double>(i / kLegendColumns) + 9;
+    const double y = top + kLegendLine * static_cast<double>(row) + 9;
     fmt::format_to(std::back_inserter(out), R"(<line x1="{}" y1="{}" x2="{}" y2="{}")", num(x),
                    num(y), num(x + 26), num(y));
     stroke_attrs(out, s);
