@@ -252,7 +252,9 @@ TEST(BenchPeers, EachBuiltPeerProbesAndRunsVerifiedRounds) {
       EXPECT_FALSE(iceoryx_leftovers(which)) << which << " left behind";
     }
   }
-  if (built == 0) GTEST_SKIP() << "no peer harness built here";
+  // A build without peers (the sanitizer presets turn them off) checked above that each is
+  // reported missing with its reason; that is this build's whole contract.
+  if (built == 0) GTEST_LOG_(INFO) << "no peer harness built here: each was reported missing";
 }
 
 }  // namespace
