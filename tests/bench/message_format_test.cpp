@@ -35,14 +35,26 @@ TEST_P(BenchMessageFormatSizes, AStreamInOrderPasses) {
   EXPECT_EQ(check.received_total(), 200u);
 }
 
+// Sanitizer builds run the checksum ~20x slower: there, large sizes flip every 7th byte and the
+// first and last 64 (the default build flips every byte of every size).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr std::size_t kEveryByteUpTo = 4096;
+#else
+constexpr std::size_t kEveryByteUpTo = std::size_t{1} << 30;
+#endif
+
 TEST_P(BenchMessageFormatSizes, EveryFlippedByteIsCaught) {
   const MessageFormat format(GetParam());
-  for (std::size_t at = 0; at < format.size(); ++at) {
+  const auto first = message(format, 0, 0);
+  auto second = message(format, 0, 1);
+  const std::size_t n = format.size();
+  for (std::size_t at = 0; at < n; ++at) {
+    if (n > kEveryByteUpTo && at >= 64 && at + 64 < n && at % 7 != 0) continue;
     StreamCheck check(format);
-    ASSERT_EQ(error_of(check, message(format, 0, 0)), "");
-    auto m = message(format, 0, 1);
-    m[at] ^= std::byte{0x01};
-    EXPECT_NE(error_of(check, m), "") << "byte " << at << " of " << format.size();
+    ASSERT_EQ(error_of(check, first), "");
+    second[at] ^= std::byte{0x01};
+    EXPECT_NE(error_of(check, second), "") << "byte " << at << " of " << n;
+    second[at] ^= std::byte{0x01};
   }
 }
 
