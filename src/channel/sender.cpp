@@ -36,7 +36,7 @@ Sender& Sender::operator=(Sender&& other) noexcept {
 
 void Sender::let_go() noexcept {
   if (!state_) return;
-  if (state_->reservation_open) {
+  if (state_->writing_) {  // outside a call, a write in progress is an open Reservation
     State* state = state_.get();
     state->orphaned_self = std::move(state_);  // freed when the Reservation closes
     return;
@@ -329,7 +329,6 @@ Result<Reservation> Sender::reserve(std::size_t size, Timeout timeout) {
   auto space = state_->begin_write(size, timeout, true);
   if (!space) return std::unexpected(space.error());
   state_->reserve_timeout_ = timeout;
-  state_->reservation_open = true;
   std::byte* data = (*space)->data();
   return Reservation(state_.get(), std::span<std::byte>(data, size));
 }
@@ -340,7 +339,6 @@ std::size_t Sender::max_message() const noexcept {
 
 inline void Reservation::close() noexcept {
   Sender::State* state = std::exchange(state_, nullptr);
-  state->reservation_open = false;
   std::unique_ptr<Sender::State> orphan =
       std::move(state->orphaned_self);  // the Sender went: free it
 }

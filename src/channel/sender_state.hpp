@@ -37,8 +37,8 @@ class Sender::State : public detail::Attachment {
   [[nodiscard]] std::size_t max_message() const noexcept;
   [[nodiscard]] const std::string& name() const noexcept;
 
-  // Lifetime between a Sender and its Reservation (see above).
-  bool reservation_open = false;         // a Reservation points here
+  // Lifetime between a Sender and its Reservation (see above). Outside a call, writing_ is true
+  // exactly while a Reservation is open (every commit and drop path clears it).
   std::unique_ptr<State> orphaned_self;  // set while the Sender is gone and a Reservation is open
 
  private:
