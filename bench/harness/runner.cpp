@@ -378,4 +378,20 @@ std::optional<std::pair<int, int>> default_cpus() {
   return std::pair{cpus[cpus.size() - 2], cpus[cpus.size() - 1]};
 }
 
+Mechanism link_mechanism(std::string name, std::string note, LinkFactory make,
+                         std::function<std::optional<std::string>(const Cell&)> cannot) {
+  Mechanism m;
+  m.name = std::move(name);
+  m.modes = {"default"};
+  m.tests = {Test::kLatency, Test::kThroughput};
+  m.max_producers = 1;
+  m.note = std::move(note);
+  m.cannot = cannot ? std::move(cannot)
+                    : [](const Cell&) -> std::optional<std::string> { return std::nullopt; };
+  m.run = [make = std::move(make)](const Cell& cell, const RoundOptions& options) {
+    return run_link_round(make, cell, options);
+  };
+  return m;
+}
+
 }  // namespace ipckit::bench

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "harness/link.hpp"
+#include "harness/mechanism.hpp"
 #include "harness/round.hpp"
 
 namespace ipckit::bench {
@@ -25,6 +26,12 @@ using LinkFactory = std::function<Result<std::unique_ptr<Link>>(const Cell& cell
 
 RoundResult run_link_round(const LinkFactory& make_link, const Cell& cell,
                            const RoundOptions& options);
+
+// The Mechanism of a Link type built from the cell alone (every kernel mechanism and most
+// peers): mode "default", both tests, one producer; run() is run_link_round() with `make`;
+// `cannot` defaults to "can do every cell".
+Mechanism link_mechanism(std::string name, std::string note, LinkFactory make,
+                         std::function<std::optional<std::string>(const Cell&)> cannot = {});
 
 // Pins the calling thread to `cpu`; errors name the CPU.
 Result<void> pin_to_cpu(int cpu);

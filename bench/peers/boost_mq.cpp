@@ -121,20 +121,12 @@ class BoostMqLink final : public Link {
 };
 
 Mechanism boost_mq_mechanism() {
-  Mechanism m;
-  m.name = "boost-mq";
-  m.modes = {"default"};
-  m.tests = {Test::kLatency, Test::kThroughput};
-  m.note = "Boost " + std::to_string(BOOST_VERSION / 100000) + "." +
-           std::to_string(BOOST_VERSION / 100 % 1000) +
-           " interprocess::message_queue; lossless: blocking send and receive; slots of the "
-           "message size, up to 256 deep (16 MiB per queue)";
-  m.cannot = [](const Cell&) -> std::optional<std::string> { return std::nullopt; };
-  m.run = [](const Cell& cell, const RoundOptions& options) {
-    LinkFactory factory = [](const Cell& c) { return BoostMqLink::make(c.size); };
-    return run_link_round(factory, cell, options);
-  };
-  return m;
+  return link_mechanism("boost-mq",
+                        "Boost " + std::to_string(BOOST_VERSION / 100000) + "." +
+                            std::to_string(BOOST_VERSION / 100 % 1000) +
+                            " interprocess::message_queue; lossless: blocking send and receive; "
+                            "slots of the message size, up to 256 deep (16 MiB per queue)",
+                        [](const Cell& c) { return BoostMqLink::make(c.size); });
 }
 
 }  // namespace

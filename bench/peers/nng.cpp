@@ -125,23 +125,15 @@ class NngLink final : public Link {
 };
 
 Mechanism nng_mechanism() {
-  Mechanism m;
-  m.name = "nng";
-  m.modes = {"default"};
-  m.tests = {Test::kLatency, Test::kThroughput};
-  m.note = std::string("nng ") + nng_version() +
-           ", pair0 over ipc://; lossless: blocking send (no send timeout), the sender closes "
-           "only after the receiver";
-  m.cannot = [](const Cell&) -> std::optional<std::string> { return std::nullopt; };
-  m.run = [](const Cell& cell, const RoundOptions& options) {
-    LinkFactory factory = [](const Cell&) -> Result<std::unique_ptr<Link>> {
-      auto dir = PrivateDir::make("nng");
-      if (!dir) return std::unexpected(dir.error());
-      return std::make_unique<NngLink>(std::move(*dir));
-    };
-    return run_link_round(factory, cell, options);
-  };
-  return m;
+  return link_mechanism("nng",
+                        std::string("nng ") + nng_version() +
+                            ", pair0 over ipc://; lossless: blocking send (no send timeout), the "
+                            "sender closes only after the receiver",
+                        [](const Cell&) -> Result<std::unique_ptr<Link>> {
+                          auto dir = PrivateDir::make("nng");
+                          if (!dir) return std::unexpected(dir.error());
+                          return std::make_unique<NngLink>(std::move(*dir));
+                        });
 }
 
 }  // namespace

@@ -97,25 +97,18 @@ class ZmqLink final : public Link {
 };
 
 Mechanism zmq_mechanism() {
-  Mechanism m;
-  m.name = "zmq";
-  m.modes = {"default"};
-  m.tests = {Test::kLatency, Test::kThroughput};
   int major = 0, minor = 0, patch = 0;
   zmq_version(&major, &minor, &patch);
-  m.note = "libzmq " + std::to_string(major) + "." + std::to_string(minor) + "." +
-           std::to_string(patch) +
-           ", PAIR over ipc://; lossless: PAIR blocks at the high-water mark, ZMQ_LINGER -1";
-  m.cannot = [](const Cell&) -> std::optional<std::string> { return std::nullopt; };
-  m.run = [](const Cell& cell, const RoundOptions& options) {
-    LinkFactory factory = [](const Cell&) -> Result<std::unique_ptr<Link>> {
-      auto dir = PrivateDir::make("zmq");
-      if (!dir) return std::unexpected(dir.error());
-      return std::make_unique<ZmqLink>(std::move(*dir));
-    };
-    return run_link_round(factory, cell, options);
-  };
-  return m;
+  return link_mechanism(
+      "zmq",
+      "libzmq " + std::to_string(major) + "." + std::to_string(minor) + "." +
+          std::to_string(patch) +
+          ", PAIR over ipc://; lossless: PAIR blocks at the high-water mark, ZMQ_LINGER -1",
+      [](const Cell&) -> Result<std::unique_ptr<Link>> {
+        auto dir = PrivateDir::make("zmq");
+        if (!dir) return std::unexpected(dir.error());
+        return std::make_unique<ZmqLink>(std::move(*dir));
+      });
 }
 
 }  // namespace

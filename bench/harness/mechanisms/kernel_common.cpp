@@ -19,20 +19,4 @@ std::optional<long> read_proc_long(const std::string& path) {
   return value;
 }
 
-Mechanism link_mechanism(std::string name, std::string note, LinkFactory make,
-                         std::function<std::optional<std::string>(const Cell&)> cannot) {
-  Mechanism m;
-  m.name = std::move(name);
-  m.modes = {"default"};
-  m.tests = {Test::kLatency, Test::kThroughput};
-  m.max_producers = 1;
-  m.note = std::move(note);
-  m.cannot = cannot ? std::move(cannot)
-                    : [](const Cell&) -> std::optional<std::string> { return std::nullopt; };
-  m.run = [make = std::move(make)](const Cell& cell, const RoundOptions& options) {
-    return run_link_round(make, cell, options);
-  };
-  return m;
-}
-
 }  // namespace ipckit::bench::kernel

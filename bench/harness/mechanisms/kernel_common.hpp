@@ -37,11 +37,6 @@ class OwnerPid {
 // An integer from a /proc/sys file ("/proc/sys/kernel/msgmax"), or nullopt if unreadable.
 std::optional<long> read_proc_long(const std::string& path);
 
-// The Mechanism for a Link type that is built from the cell alone (the common case):
-// run() is run_link_round() with `make`.
-Mechanism link_mechanism(std::string name, std::string note, LinkFactory make,
-                         std::function<std::optional<std::string>(const Cell&)> cannot = {});
-
 // Each family's mechanisms (kernel_mechanisms() lists them in table order).
 Mechanism pipe_mechanism();
 Mechanism fifo_mechanism();
