@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include "bench/verified_round.hpp"
 #include "harness/mechanism.hpp"
 #include "harness/mechanisms/channel_link.hpp"
 #include "harness/runner.hpp"
@@ -55,21 +56,7 @@ int leftovers() {
   return n;
 }
 
-void expect_verified(const RoundResult& r, const Cell& cell) {
-  SCOPED_TRACE(fmt::format("{} {} {} size {} producers {}", cell.mechanism, cell.mode,
-                           test_name(cell.test), cell.size, cell.producers));
-  EXPECT_EQ(r.error, "");
-  EXPECT_TRUE(r.verified);
-  EXPECT_GT(r.messages, 0u);
-  if (cell.test == Kind::kLatency) {
-    EXPECT_GT(r.samples, 0u);
-    EXPECT_GT(r.p50_ns, 0);
-    EXPECT_LE(r.p50_ns, r.p99_ns);
-    EXPECT_LE(r.p99_ns, r.max_ns);
-  } else {
-    EXPECT_GT(r.msgs_per_s, 0);
-  }
-}
+using testing::expect_verified_round;
 
 TEST(BenchChannel, RegistryNamesTheModesAndFourProducers) {
   const Mechanism& ch = find("channel");
@@ -86,7 +73,7 @@ TEST(BenchChannel, EveryModeRunsAVerifiedRoundOfEachTest) {
       for (std::size_t size : {std::size_t{8}, std::size_t{65536}}) {
         Cell cell{.mechanism = "channel", .mode = mode, .test = test, .size = size};
         ASSERT_FALSE(ch.cannot(cell));
-        expect_verified(run_round(ch, cell), cell);
+        expect_verified_round(run_round(ch, cell), cell);
       }
     }
   }
@@ -102,7 +89,7 @@ TEST(BenchChannel, SeveralProducersShareOneChannel) {
                 .test = Kind::kThroughput,
                 .size = 64,
                 .producers = producers};
-      expect_verified(run_round(ch, cell), cell);
+      expect_verified_round(run_round(ch, cell), cell);
     }
   }
   EXPECT_EQ(leftovers(), 0);
@@ -112,7 +99,7 @@ TEST(BenchChannel, OneMebibyteMessagesGetARingLargeEnough) {
   const Mechanism& ch = find("channel");
   Cell cell{
       .mechanism = "channel", .mode = "busy-poll", .test = Kind::kThroughput, .size = 1 << 20};
-  expect_verified(run_round(ch, cell), cell);
+  expect_verified_round(run_round(ch, cell), cell);
 }
 
 TEST(BenchChannel, BusyCpuLoadStillVerifies) {
@@ -122,7 +109,7 @@ TEST(BenchChannel, BusyCpuLoadStillVerifies) {
             .test = Kind::kLatency,
             .size = 64,
             .load = Load::kBusyCpu};
-  expect_verified(run_round(ch, cell), cell);
+  expect_verified_round(run_round(ch, cell), cell);
 }
 
 TEST(BenchChannel, AnUnknownModeFailsWithEinvalAndCreatesNothing) {
@@ -150,7 +137,7 @@ TEST(BenchSharedState, SnapshotsWhileTheWriterRepublishesAreVerified) {
     for (std::size_t size : {std::size_t{64}, std::size_t{65536}}) {
       Cell cell{.mechanism = "shared-state", .mode = "default", .test = test, .size = size};
       ASSERT_FALSE(st.cannot(cell));
-      expect_verified(run_round(st, cell), cell);
+      expect_verified_round(run_round(st, cell), cell);
     }
   }
   EXPECT_EQ(leftovers(), 0);

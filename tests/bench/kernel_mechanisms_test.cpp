@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "bench/verified_round.hpp"
 #include "harness/mechanism.hpp"
 #include "harness/runner.hpp"
 #include "support/child.hpp"
@@ -97,18 +98,7 @@ TEST(BenchKernelMechanisms, EachRunsAVerifiedRoundOfEachTestAtSmallAndLargeSizes
           EXPECT_GT(size, 8192u) << "only large sizes may be out of reach: " << *why;
           continue;
         }
-        const RoundResult r = m.run(cell, short_round());
-        EXPECT_EQ(r.error, "");
-        EXPECT_TRUE(r.verified);
-        EXPECT_GT(r.messages, 0u);
-        if (test == bench::Test::kLatency) {
-          EXPECT_GT(r.samples, 0u);
-          EXPECT_GT(r.p50_ns, 0);
-          EXPECT_LE(r.p50_ns, r.max_ns);
-        } else {
-          EXPECT_GT(r.msgs_per_s, 0.0);
-          EXPECT_DOUBLE_EQ(r.bytes_per_s, r.msgs_per_s * static_cast<double>(size));
-        }
+        testing::expect_verified_round(m.run(cell, short_round()), cell);
       }
     }
   }

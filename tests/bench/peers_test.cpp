@@ -1,6 +1,7 @@
 // find_peers() and peer_mechanism() (bench/harness/peers.cpp) against the peer harnesses built
 // here (bench/peers/) and against fake harnesses that fail in each way a real one could.
 #include "harness/peers.hpp"
+#include "bench/verified_round.hpp"
 
 #include <gtest/gtest.h>
 
@@ -232,18 +233,8 @@ TEST(BenchPeers, EachBuiltPeerProbesAndRunsVerifiedRounds) {
     EXPECT_EQ(m.modes, std::vector<std::string>{"default"});
     EXPECT_NE(m.note.find("lossless"), std::string::npos) << m.note;
     for (bench::Test test : {bench::Test::kLatency, bench::Test::kThroughput}) {
-      SCOPED_TRACE(std::string(test_name(test)));
-      const RoundResult r = m.run(cell_of(status.name, test), short_round());
-      EXPECT_EQ(r.error, "");
-      EXPECT_TRUE(r.verified);
-      EXPECT_GT(r.messages, 0u);
-      if (test == bench::Test::kLatency) {
-        EXPECT_GT(r.samples, 0u);
-        EXPECT_GT(r.p50_ns, 0);
-        EXPECT_LE(r.p50_ns, r.max_ns);
-      } else {
-        EXPECT_GT(r.msgs_per_s, 0);
-      }
+      const Cell cell = cell_of(status.name, test);
+      testing::expect_verified_round(m.run(cell, short_round()), cell);
     }
     if (status.name == "iceoryx") {
       IceoryxRoundLock lock;  // no other round of ours can hold a RouDi now
