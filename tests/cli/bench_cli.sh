@@ -108,8 +108,11 @@ echo "bench_cli: --quick took ${elapsed_ms} ms (load: $(cut -d' ' -f1-3 /proc/lo
 
 # --- --only, --sizes, --csv ----------------------------------------------------------------------
 sel=(--only pipe,shm-spin,channel:block --sizes 64,1K --rounds 2 --duration 0.01)
-"$IPCKIT" bench "${sel[@]}" --json >"$work/sel.json"
-"$IPCKIT" bench "${sel[@]}" --csv >"$work/sel.csv"
+# A failed row exits 1: say which row and why, not only that the script stopped.
+"$IPCKIT" bench "${sel[@]}" --json >"$work/sel.json" 2>"$work/sel.err" ||
+  fail "--json exited $?: $(grep -h '"error"' "$work/sel.json" | head -3) $(tail -3 "$work/sel.err")"
+"$IPCKIT" bench "${sel[@]}" --csv >"$work/sel.csv" 2>"$work/sel.err" ||
+  fail "--csv exited $?: $(grep -v ',,true,,,' "$work/sel.csv" | tail -3) $(tail -3 "$work/sel.err")"
 "$py" - "$work/sel.json" "$work/sel.csv" <<'PY' || fail "--only/--sizes/--csv rows are wrong"
 import csv, json, sys
 rows = json.load(open(sys.argv[1]))
