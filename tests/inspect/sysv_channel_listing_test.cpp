@@ -54,11 +54,15 @@ TEST(SysvChannelListing, ChannelOnASysvKeyIsListedAsAChannelNotAsSysvShm) {
   EXPECT_EQ(o->size, 4096u + 16384u);
   EXPECT_EQ(o->capacity, 16384u);
   EXPECT_EQ(o->used, 0u);
-  EXPECT_EQ(o->attached, 1u);  // this process, through `channel`
+  // This process holds it through `channel`. A listing running in another test process at the
+  // same moment attaches channel-sized segments for an instant to read their header (docs/ls.md),
+  // so the counts are at least one and this process is among the holders exactly once.
+  EXPECT_GE(o->attached, 1u);
   EXPECT_EQ(o->stale, false);
-  EXPECT_EQ(o->nattch, 1u);
-  EXPECT_TRUE(std::any_of(o->holders.begin(), o->holders.end(),
-                          [](const Holder& h) { return h.pid == ::getpid(); }));
+  EXPECT_GE(o->nattch, 1u);
+  EXPECT_EQ(std::count_if(o->holders.begin(), o->holders.end(),
+                          [](const Holder& h) { return h.pid == ::getpid(); }),
+            1);
   EXPECT_EQ(std::count_if(l->objects.begin(), l->objects.end(),
                           [&](const IpcObject& x) { return x.id == id; }),
             1);
