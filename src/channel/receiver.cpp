@@ -13,6 +13,7 @@
 #include "channel/side_lock.hpp"
 #include "channel/streams.hpp"
 #include "channel/waiting.hpp"
+#include "ipckit/core/copy.hpp"
 
 namespace ipckit::channel {
 
@@ -328,7 +329,7 @@ Result<std::size_t> Receiver::State::copy_out(std::span<const std::byte> message
                 fmt::format("the next message has {} bytes, more than the {}-byte buffer",
                             message.size(), buffer.size()));
   }
-  if (!message.empty()) std::memcpy(buffer.data(), message.data(), message.size());
+  copy_bytes(buffer.data(), message.data(), message.size());
   auto released = release_copied();
   if (!released) return std::unexpected(released.error());
   return message.size();

@@ -10,6 +10,7 @@
 #include "channel/sender_state.hpp"
 #include "channel/streams.hpp"
 #include "channel/waiting.hpp"
+#include "ipckit/core/copy.hpp"
 
 namespace ipckit::channel {
 
@@ -279,7 +280,7 @@ void Sender::State::abandon_write() {
 Result<void> Sender::State::send(std::span<const std::byte> message, Timeout timeout) {
   auto space = begin_write(message.size(), timeout, true);
   if (!space) return std::unexpected(space.error());
-  if (!message.empty()) std::memcpy((*space)->data(), message.data(), message.size());
+  copy_bytes((*space)->data(), message.data(), message.size());
   return finish_write(message.size(), detail::deadline_after(timeout));
 }
 
@@ -287,7 +288,7 @@ Result<bool> Sender::State::try_send(std::span<const std::byte> message) {
   auto space = begin_write(message.size(), Timeout::zero(), false);
   if (!space) return std::unexpected(space.error());
   if (!*space) return false;
-  if (!message.empty()) std::memcpy((*space)->data(), message.data(), message.size());
+  copy_bytes((*space)->data(), message.data(), message.size());
   auto sent = finish_write(message.size(), detail::deadline_after(kTryGrace));
   if (!sent && sent.error().code() == ETIMEDOUT) return false;  // given up: nothing is sent
   if (!sent) return std::unexpected(sent.error());

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/waiting.hpp"
+#include "ipckit/core/copy.hpp"
 #include "shared_state/state.hpp"
 
 namespace ipckit::shared_state {
@@ -124,7 +125,7 @@ Result<Draft> SharedStateWriter::begin(Prefill prefill, Timeout timeout) {
   const auto index = static_cast<std::uint32_t>(chosen);
   std::span<std::byte> table(region.buffer(index), region.geometry().table_size);
   if (prefill == Prefill::kCurrent)
-    std::memcpy(table.data(), region.buffer(published), table.size());
+    copy_bytes(table.data(), region.buffer(published), table.size());
   st.drafting = true;
   return Draft(state_, index, version_of(*current) + 1, table);
 }
