@@ -145,6 +145,34 @@ TEST(BenchMessageFormat, SwappedWordsAreCaught) {
   EXPECT_NE(error_of(check, m).find("(corrupted)"), std::string::npos);
 }
 
+// The checksum runs eight lanes over 64-byte blocks: words that trade places within a block
+// (between lanes), whole blocks that trade places (same lanes, other positions), and a word that
+// moves from the blocks to the tail words all change it.
+TEST(BenchMessageFormat, WordsAndBlocksMovedInALargeMessageAreCaught) {
+  const MessageFormat format(4096);
+  const auto swap_words = [](std::vector<std::byte>& m, std::size_t a, std::size_t b,
+                             std::size_t n) {
+    std::vector<std::byte> t(m.begin() + static_cast<std::ptrdiff_t>(a),
+                             m.begin() + static_cast<std::ptrdiff_t>(a + n));
+    std::memmove(m.data() + a, m.data() + b, n);
+    std::memcpy(m.data() + b, t.data(), n);
+  };
+  struct Move {
+    std::size_t a, b, n;
+  };
+  // Offsets in the message: the body starts at 8, its 64-byte blocks at 8 + 64k, and the last
+  // 56 bytes of the 4080-byte body are tail words.
+  for (const Move mv : {Move{8, 16, 8}, Move{8, 64, 8}, Move{8 + 64, 8 + 128, 64},
+                        Move{8, 8 + 64 * 62, 64}, Move{8 + 64 * 10, 4096 - 8 - 16, 8}}) {
+    StreamCheck check(format);
+    auto m = message(format, 0, 0);
+    swap_words(m, mv.a, mv.b, mv.n);
+    ASSERT_NE(std::memcmp(m.data(), message(format, 0, 0).data(), m.size()), 0);
+    EXPECT_NE(error_of(check, m).find("(corrupted)"), std::string::npos)
+        << mv.n << " bytes at " << mv.a << " and " << mv.b;
+  }
+}
+
 TEST(BenchMessageFormat, TornMessageIsCaughtByItsTailStamp) {
   const MessageFormat format(64);
   StreamCheck check(format);
