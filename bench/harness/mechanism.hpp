@@ -1,6 +1,7 @@
 // A mechanism `ipckit bench` can measure: its name, modes, and how to run one round of a cell.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -19,6 +20,11 @@ struct Mechanism {
   // Why this mechanism cannot run `cell` on this machine (a message above msgmax, ...), or
   // nullopt. The row is then marked with the reason, never measured.
   std::function<std::optional<std::string>(const Cell& cell)> cannot;
+  // The largest message it carries (0: no limit of its own) and why, e.g. "the largest mempool
+  // chunk". A peer harness's --probe reports them, so `ipckit bench` marks larger rows before
+  // it runs them; cannot() must agree.
+  std::size_t max_size = 0;
+  std::string max_size_reason;
   // One round of `cell`. Never throws; errors go into RoundResult::error.
   std::function<RoundResult(const Cell& cell, const RoundOptions& options)> run;
 };

@@ -155,6 +155,10 @@ int peer_main(int argc, char** argv, const Mechanism& mechanism,
            {"tests", tests},
            {"max_producers", mechanism.max_producers},
            {"note", mechanism.note}};
+    if (mechanism.max_size != 0) {
+      out["max_size"] = mechanism.max_size;
+      out["max_size_reason"] = mechanism.max_size_reason;
+    }
   } else {
     RoundResult result;
     if (missing) {

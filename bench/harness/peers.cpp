@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "ipckit/core/error.hpp"
@@ -169,6 +170,8 @@ struct Probe {
   std::vector<Test> tests;
   int max_producers = 1;
   std::string note;
+  std::size_t max_size = 0;  // 0: no limit reported
+  std::string max_size_reason;
 };
 
 // `program --probe`: the peer's description, or one line saying why it cannot run here.
@@ -191,6 +194,8 @@ std::expected<Probe, std::string> probe(const std::filesystem::path& program,
     }
     if (auto it = j.find("max_producers"); it != j.end()) it->get_to(p.max_producers);
     if (auto it = j.find("note"); it != j.end()) it->get_to(p.note);
+    if (auto it = j.find("max_size"); it != j.end()) it->get_to(p.max_size);
+    if (auto it = j.find("max_size_reason"); it != j.end()) it->get_to(p.max_size_reason);
   } catch (const nlohmann::json::exception&) {
     return std::unexpected(program_name +
                            " --probe printed no description: " + quoted_excerpt(outcome->out));
@@ -301,11 +306,19 @@ Mechanism peer_mechanism(const PeerStatus& status) {
       m.tests = p->tests;
       m.max_producers = p->max_producers;
       m.note = p->note;
+      m.max_size = p->max_size;
+      m.max_size_reason = p->max_size_reason;
     } else {
       unusable = p.error();
     }
   }
-  m.cannot = [](const Cell&) -> std::optional<std::string> { return std::nullopt; };
+  // Marked at plan time, as the built-in mechanisms' rows are, not run to fail.
+  m.cannot = [max = m.max_size, why = m.max_size_reason](const Cell& cell) {
+    std::optional<std::string> reason;
+    if (max != 0 && cell.size > max)
+      reason = fmt::format("messages above {} bytes{}", max, why.empty() ? "" : " (" + why + ")");
+    return reason;
+  };
   m.run = [program = status.program, unusable](const Cell& cell, const RoundOptions& options) {
     if (!unusable.empty()) return failed(unusable);
     return run_peer_round(program, cell, options);

@@ -210,10 +210,12 @@ Mechanism iceoryx_mechanism() {
       "iceoryx 2.0 untyped publish/subscribe, zero-copy (loan, write in place, publish; take, "
       "check in place, release); lossless: publisher WAIT_FOR_CONSUMER, subscriber queue "
       "BLOCK_PRODUCER, subscriber waits in a WaitSet; its own iox-roudi per round";
+  m.max_size = kMaxMessage;
+  m.max_size_reason = "the largest mempool chunk of its RouDi config";
   m.cannot = [](const Cell& cell) -> std::optional<std::string> {
     if (cell.size > kMaxMessage)
-      return "message larger than the largest mempool chunk (" + std::to_string(kMaxMessage) +
-             " bytes)";
+      return "messages above " + std::to_string(kMaxMessage) +
+             " bytes (the largest mempool chunk of its RouDi config)";
     return std::nullopt;
   };
   m.run = [](const Cell& cell, const RoundOptions& options) {

@@ -150,6 +150,31 @@ TEST(BenchPeers, AHarnessThatPrintsGarbageDiesOrFailsGivesAnErrorRow) {
   EXPECT_NE(partial.error.find("printed no result"), std::string::npos) << partial.error;
 }
 
+// A peer whose probe reports its largest message gets larger rows marked at plan time, with the
+// reason; rows up to that size are not.
+TEST(BenchPeers, ProbedMaxSizeMarksLargerRows) {
+  FakePeers fake;
+  fake.add("iceoryx",
+           "echo '{\"name\":\"iceoryx\",\"modes\":[\"default\"],\"tests\":[\"throughput\"],"
+           "\"max_size\":4096,\"max_size_reason\":\"the largest chunk\"}'; exit 0",
+           "exit 1");
+  fake.add("zmq", good_probe("zmq"), "exit 1");
+  const auto peers = find_peers_in({fake.dir()});
+  const Mechanism iceoryx = peer_mechanism(*status_of(peers, "iceoryx"));
+  EXPECT_EQ(iceoryx.max_size, 4096u);
+  Cell cell = cell_of("iceoryx", bench::Test::kThroughput);
+  cell.size = 4096;
+  EXPECT_EQ(iceoryx.cannot(cell), std::nullopt);
+  cell.size = 4097;
+  EXPECT_EQ(iceoryx.cannot(cell),
+            std::optional<std::string>("messages above 4096 bytes (the largest chunk)"));
+  // No max_size in the probe: no size is marked.
+  const Mechanism zmq = peer_mechanism(*status_of(peers, "zmq"));
+  cell.mechanism = "zmq";
+  cell.size = std::size_t{64} << 20;
+  EXPECT_EQ(zmq.cannot(cell), std::nullopt);
+}
+
 TEST(BenchPeers, AHarnessThatHangsIsStoppedAtTheDeadline) {
   FakePeers fake;
   fake.add("zmq", good_probe("zmq"), "exec sleep 600");
@@ -232,6 +257,8 @@ TEST(BenchPeers, EachBuiltPeerProbesAndRunsVerifiedRounds) {
     EXPECT_EQ(m.name, status.name);
     EXPECT_EQ(m.modes, std::vector<std::string>{"default"});
     EXPECT_NE(m.note.find("lossless"), std::string::npos) << m.note;
+    // iceoryx's probe reports its largest chunk (1 MiB); the others carry any size.
+    EXPECT_EQ(m.max_size, status.name == "iceoryx" ? std::size_t{1} << 20 : 0u);
     for (bench::Test test : {bench::Test::kLatency, bench::Test::kThroughput}) {
       const Cell cell = cell_of(status.name, test);
       testing::expect_verified_round(m.run(cell, short_round()), cell);

@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include "harness/janitor.hpp"
 #include "ipckit/channel.hpp"
 
 namespace ipckit::bench {
@@ -115,14 +116,20 @@ class ChannelEndpoint final : public Endpoint {
   std::optional<Reservation> reservation_;  // zero-copy: between prepare() and send()
 };
 
+// Removes a channel this bench made, and tells the janitor (harness/janitor.hpp).
+void unlink_channel(const std::string& name) {
+  (void)Channel::unlink(name);
+  janitor::forget(janitor::Kind::kPosixShm, "/" + name);
+}
+
 class ChannelLink final : public Link {
  public:
   ChannelLink(ModeSpec spec, std::size_t size, std::string forward, std::string backward)
       : spec_(spec), size_(size), forward_(std::move(forward)), backward_(std::move(backward)) {}
 
   ~ChannelLink() override {
-    (void)Channel::unlink(forward_);
-    if (!backward_.empty()) (void)Channel::unlink(backward_);
+    unlink_channel(forward_);
+    if (!backward_.empty()) unlink_channel(backward_);
   }
 
   // A sends on `forward_` and receives on `backward_` (latency only); B the other way round.
@@ -183,8 +190,12 @@ Result<std::unique_ptr<Link>> make_channel_link(const Cell& cell) {
   // Created here, in the parent, and opened again by each process after fork().
   auto create = [&](std::string_view direction) -> Result<std::string> {
     std::string name = unique_name(direction);
+    janitor::remember(janitor::Kind::kPosixShm, "/" + name);
     auto chan = Channel::create(name, options);
-    if (!chan) return std::unexpected(chan.error());
+    if (!chan) {
+      janitor::forget(janitor::Kind::kPosixShm, "/" + name);
+      return std::unexpected(chan.error());
+    }
     return name;
   };
   auto forward = create("ab");
@@ -193,7 +204,7 @@ Result<std::unique_ptr<Link>> make_channel_link(const Cell& cell) {
   if (cell.test == Test::kLatency) {
     auto made = create("ba");
     if (!made) {
-      (void)Channel::unlink(*forward);
+      unlink_channel(*forward);
       return std::unexpected(made.error());
     }
     backward = std::move(*made);

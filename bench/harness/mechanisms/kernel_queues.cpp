@@ -18,6 +18,7 @@
 #include <memory>
 #include <vector>
 
+#include "harness/janitor.hpp"
 #include "harness/mechanisms/kernel_common.hpp"
 #include "ipckit/posix/mqueue.hpp"
 #include "ipckit/sysv/message_queue.hpp"
@@ -77,7 +78,9 @@ class SysvMsgLink final : public Link {
  public:
   SysvMsgLink(sysv::MessageQueue queue, std::size_t size) : queue_(queue), size_(size) {}
   ~SysvMsgLink() override {
-    if (owner_.is_this_process()) (void)queue_.remove();
+    if (!owner_.is_this_process()) return;
+    (void)queue_.remove();
+    janitor::forget(janitor::Kind::kSysvMsg, std::to_string(queue_.id().value));
   }
 
   Result<std::unique_ptr<Endpoint>> open(Role role, int /*index*/) override {
@@ -94,6 +97,7 @@ class SysvMsgLink final : public Link {
 Result<std::unique_ptr<Link>> make_sysv_msg_link(const Cell& cell) {
   auto queue = sysv::MessageQueue::create(sysv::Key::private_key(), 0600);
   if (!queue) return std::unexpected(queue.error());
+  janitor::remember(janitor::Kind::kSysvMsg, std::to_string(queue->id().value));
   return std::make_unique<SysvMsgLink>(*queue, cell.size);
 }
 
@@ -168,9 +172,12 @@ Result<posix::MessageQueue> make_unlinked_queue(std::size_t size) {
   options.limits =
       posix::MqLimits{.max_messages = mq_depth(size), .message_size = static_cast<long>(size)};
   const std::string name = "/" + unique_name("mq");
+  janitor::remember(janitor::Kind::kPosixMq, name);
   auto queue = posix::MessageQueue::create(name, options);
+  auto unlinked = queue ? posix::MessageQueue::unlink(name) : Result<void>{};
+  janitor::forget(janitor::Kind::kPosixMq, name);
   if (!queue) return std::unexpected(queue.error());
-  if (auto r = posix::MessageQueue::unlink(name); !r) return std::unexpected(r.error());
+  if (!unlinked) return std::unexpected(unlinked.error());
   return queue;
 }
 

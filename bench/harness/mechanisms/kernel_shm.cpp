@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "harness/janitor.hpp"
 #include "harness/mechanisms/kernel_common.hpp"
 #include "harness/mechanisms/kernel_shm_ring.hpp"
 #include "ipckit/posix/shm.hpp"
@@ -37,7 +38,9 @@ class ShmRingLink final : public Link {
               std::optional<sysv::SemaphoreSet> sems = std::nullopt)
       : memory_(std::move(memory)), rings_(TwoRings::at(base, shape)), sems_(sems) {}
   ~ShmRingLink() override {
-    if (sems_ && owner_.is_this_process()) (void)sems_->remove();
+    if (!sems_ || !owner_.is_this_process()) return;
+    (void)sems_->remove();
+    janitor::forget(janitor::Kind::kSysvSem, std::to_string(sems_->id().value));
   }
 
   Result<std::unique_ptr<Endpoint>> open(Role role, int /*index*/) override {
@@ -97,10 +100,15 @@ Result<std::unique_ptr<Link>> make_shm_spin_link(const Cell& cell) {
 Result<std::unique_ptr<Link>> make_posix_shm_futex_link(const Cell& cell) {
   const RingShape shape = RingShape::for_size(cell.size);
   const std::string name = "/" + unique_name("futex");
+  janitor::remember(janitor::Kind::kPosixShm, name);
   auto object = posix::SharedMemoryObject::create(name, two_rings_bytes(shape));
-  if (!object) return std::unexpected(object.error());
+  if (!object) {
+    janitor::forget(janitor::Kind::kPosixShm, name);
+    return std::unexpected(object.error());
+  }
   auto mapping = object->map(posix::ShmAccess::kReadWrite);
   auto unlinked = posix::SharedMemoryObject::unlink(name);  // whatever map() did
+  janitor::forget(janitor::Kind::kPosixShm, name);
   if (!mapping) return std::unexpected(mapping.error());
   if (!unlinked) return std::unexpected(unlinked.error());
   std::byte* base = static_cast<std::byte*>(mapping->data());
@@ -112,8 +120,11 @@ Result<std::unique_ptr<Link>> make_sysv_shm_sem_link(const Cell& cell) {
   const RingShape shape = RingShape::for_size(cell.size);
   auto segment = sysv::SharedMemory::create(sysv::Key::private_key(), two_rings_bytes(shape));
   if (!segment) return std::unexpected(segment.error());
+  const std::string segment_id = std::to_string(segment->id().value);
+  janitor::remember(janitor::Kind::kSysvShm, segment_id);
   auto attachment = segment->attach(sysv::Access::kReadWrite);
   auto removed = segment->remove();  // the attachment keeps it alive until detached
+  janitor::forget(janitor::Kind::kSysvShm, segment_id);
   if (!attachment) return std::unexpected(attachment.error());
   if (!removed) return std::unexpected(removed.error());
   // Counters per direction d: [2d] free slots, [2d+1] full slots.
@@ -122,6 +133,7 @@ Result<std::unique_ptr<Link>> make_sysv_shm_sem_link(const Cell& cell) {
   const unsigned short initial[4] = {slots, 0, slots, 0};
   auto sems = sysv::SemaphoreSet::create(sysv::Key::private_key(), 4, initial);
   if (!sems) return std::unexpected(sems.error());
+  janitor::remember(janitor::Kind::kSysvSem, std::to_string(sems->id().value));
   std::byte* base = static_cast<std::byte*>(attachment->data());
   clear(base, shape);
   return std::make_unique<ShmRingLink<SemWait, sysv::ShmAttachment>>(std::move(*attachment), base,

@@ -31,6 +31,7 @@
 
 #include <fmt/core.h>
 
+#include "harness/janitor.hpp"
 #include "harness/mechanism.hpp"
 #include "harness/mechanisms/shared_state_mechanism.hpp"
 #include "harness/message_format.hpp"
@@ -209,8 +210,10 @@ RoundResult run_shared_state_round(const Cell& cell, const RoundOptions& options
   const std::string name = fmt::format("ipckit-bench-{}-{}-state", ::getpid(), counter++);
   {
     // Created here (the layout fixed), the writer role given back at once: A takes it.
+    janitor::remember(janitor::Kind::kPosixShm, "/" + name);
     auto made = SharedStateWriter::create(name, cell.size, {.buffers = 3, .max_readers = 4});
     if (!made) {
+      janitor::forget(janitor::Kind::kPosixShm, "/" + name);
       failed.error = "shared-state: " + made.error().message();
       return failed;
     }
@@ -219,6 +222,7 @@ RoundResult run_shared_state_round(const Cell& cell, const RoundOptions& options
       ::mmap(nullptr, sizeof(Board), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) {
     (void)SharedState::unlink(name);
+    janitor::forget(janitor::Kind::kPosixShm, "/" + name);
     failed.error = "shared-state: mmap: " + std::string(std::strerror(errno));
     return failed;
   }
@@ -286,6 +290,7 @@ RoundResult run_shared_state_round(const Cell& cell, const RoundOptions& options
   ::munmap(mem, sizeof(Board));
   if (auto removed = SharedState::unlink(name); !removed && result.error.empty())
     result.error = "shared-state: " + removed.error().message();
+  janitor::forget(janitor::Kind::kPosixShm, "/" + name);
   return result;
 }
 
