@@ -147,4 +147,21 @@ for b in body:
 print("bench_cli: --only/--sizes/--csv: ok")
 PY
 
+# --- in a container's view: own pid, IPC and mount namespaces; and on one allowed CPU ------------
+# The rounds fork, pin, make System V and POSIX objects and a channel there just as outside, and
+# the bench exits 0 with every row verified. Confined to one CPU (a cpuset), it does not pin.
+unshare --pid --fork --mount-proc --ipc "$IPCKIT" bench --quick --json \
+  --only pipe,sysv-msg,posix-mq,channel:busy-poll,shared-state >"$work/ns.json" 2>"$work/ns.err" ||
+  fail "bench in pid/ipc/mount namespaces exited $?: $(cat "$work/ns.err")"
+"$py" - "$work/ns.json" <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert {r["mechanism"] for r in rows} == {"pipe", "sysv-msg", "posix-mq", "channel", "shared-state"}, rows
+for r in rows:
+    assert r["verified"] and "error" not in r, r
+PY
+taskset -c 0 "$IPCKIT" bench --quick --only pipe >"$work/one-cpu.txt" 2>&1 ||
+  fail "bench on one CPU: $(cat "$work/one-cpu.txt")"
+grep -qx "cpus: unpinned" "$work/one-cpu.txt" || fail "bench on one CPU pinned: $(cat "$work/one-cpu.txt")"
+
 echo "bench_cli: ok"
