@@ -290,28 +290,65 @@ TEST(BenchPlot, CaptionSaysTheMachineTheCpusAndTheMissingPeers) {
   EXPECT_TRUE(contains(svg(unpinned), "CPUs: unpinned (the scheduler placed the processes)"));
 }
 
-// Labels that end at the same x are at least a line apart, so none is drawn over another.
-TEST(BenchPlot, EndLabelsAtTheSameXDoNotOverlap) {
-  for (const auto test : {bench::Test::kLatency, bench::Test::kThroughput}) {
-    const std::string doc = chart_svg(sample_report(), test);
-    const std::string kLabel = R"(class="end-label" x=")";
-    std::map<std::string, std::vector<double>> by_x;
-    for (std::size_t at = 0; (at = doc.find(kLabel, at)) != std::string::npos; ++at) {
-      const std::size_t x = at + kLabel.size();
-      const std::size_t y = doc.find(R"(y=")", x) + 3;
-      by_x[doc.substr(x, doc.find('"', x) - x)].push_back(std::stod(doc.substr(y)));
-    }
-    ASSERT_FALSE(by_x.empty());
-    std::size_t crowded = 0;
-    for (auto& [x, ys] : by_x) {
-      std::sort(ys.begin(), ys.end());
-      for (std::size_t i = 1; i < ys.size(); ++i) {
-        EXPECT_GE(ys[i] - ys[i - 1], 12.9) << "labels at x=" << x;
-      }
-      crowded = std::max(crowded, ys.size());
-    }
-    EXPECT_GE(crowded, 10U);  // the sample does crowd them: most lines end at the last size
+struct EndLabel {
+  double x, y, width;
+  std::string text;
+};
+
+// The end labels of `doc`, each with its width estimated as the plot does (6.5 px a character).
+std::vector<EndLabel> end_labels_of(const std::string& doc) {
+  const std::string kLabel = R"(class="end-label" x=")";
+  std::vector<EndLabel> labels;
+  for (std::size_t at = 0; (at = doc.find(kLabel, at)) != std::string::npos; ++at) {
+    const std::size_t x = at + kLabel.size();
+    const std::size_t y = doc.find(R"(y=")", x) + 3;
+    const std::size_t text = doc.find('>', y) + 1;
+    EndLabel l{std::stod(doc.substr(x)), std::stod(doc.substr(y)), 0,
+               doc.substr(text, doc.find("</text>", text) - text)};
+    l.width = 6.5 * static_cast<double>(plot_text::chars(l.text));
+    labels.push_back(l);
   }
+  return labels;
+}
+
+// Every two labels whose text shares columns are at least a line apart. Returns how many pairs
+// share columns, and how many of those start at different x.
+std::pair<std::size_t, std::size_t> expect_end_labels_apart(const std::string& doc) {
+  const auto labels = end_labels_of(doc);
+  EXPECT_FALSE(labels.empty());
+  std::size_t sharing = 0, at_other_x = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    for (std::size_t j = i + 1; j < labels.size(); ++j) {
+      const EndLabel& a = labels[i];
+      const EndLabel& b = labels[j];
+      if (a.x + a.width <= b.x || b.x + b.width <= a.x) continue;  // side by side
+      ++sharing;
+      if (a.x != b.x) ++at_other_x;
+      EXPECT_GE(std::fabs(a.y - b.y), 12.9) << "'" << a.text << "' and '" << b.text << "'";
+    }
+  }
+  return {sharing, at_other_x};
+}
+
+// End labels whose text would overlap are at least a line apart, so none is drawn over another:
+// those at the same x (most lines end at the last size), and a long one of a line that ends a
+// size early over the labels at the last size.
+TEST(BenchPlot, EndLabelsThatShareColumnsDoNotOverlap) {
+  for (const auto test : {bench::Test::kLatency, bench::Test::kThroughput}) {
+    EXPECT_GE(expect_end_labels_apart(chart_svg(sample_report(), test)).first, 45U);
+  }
+  Report report;
+  report.cpus = "0,1";
+  for (std::size_t size : {8UL, 64UL, 512UL, 4096UL})
+    report.rows.push_back(testing::latency_row("a-peer-with-a-rather-long-name", "default", size,
+                                               1000.0 + static_cast<double>(size)));
+  for (const char* mechanism : {"pipe", "fifo", "tcp"})
+    for (std::size_t size : {8UL, 64UL, 512UL, 4096UL, 65536UL})
+      report.rows.push_back(testing::latency_row(mechanism, "default", size, 5000.0));
+  const auto [sharing, at_other_x] =
+      expect_end_labels_apart(chart_svg(report, bench::Test::kLatency));
+  EXPECT_GE(at_other_x, 1U) << "the long label does not reach the last size's labels";
+  EXPECT_GE(sharing, 3U);
 }
 
 TEST(BenchPlot, HtmlHasTheChartsAndOneTableRowPerReportRow) {

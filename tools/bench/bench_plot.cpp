@@ -26,9 +26,11 @@ constexpr double kPlotLeft = 86;
 constexpr double kPlotRight = 752;  // the end labels of the last size go right of it
 constexpr double kPlotTop = 62;
 constexpr double kPlotBottom = 432;
-constexpr double kLabelGap = 13;    // between two end labels' baselines
-constexpr double kListLine = 16;    // one line of a list under the chart
-constexpr double kLegendLine = 18;  // one row of the legend
+constexpr double kLabelGap = 13;     // between two end labels' baselines
+constexpr double kLabelOffset = 12;  // from a line's last point to its end label
+constexpr double kCharWidth = 6.5;   // a generous average width of an 11 px character
+constexpr double kListLine = 16;     // one line of a list under the chart
+constexpr double kLegendLine = 18;   // one row of the legend
 constexpr int kLegendColumns = 4;
 constexpr std::size_t kListChars = 150;  // a listed row is cut to this many characters
 
@@ -274,29 +276,46 @@ void draw_series(std::string& out, const Chart& chart, const Series& s, const Sc
   out += "</g>";
 }
 
-// The name of every series beside its last point. Labels that end at the same x are spread apart
-// vertically (at least kLabelGap between baselines, kept inside the plot's height) and joined to
-// their point by a thin leader when moved; the last size's labels sit in the right margin.
+// The name of every series beside its last point. Labels whose text would share columns (those
+// that end at the same x, and a long one that ends a size early) are spread apart vertically (at
+// least kLabelGap between baselines, kept inside the plot's height) and joined to their point by a
+// thin leader when moved; the last size's labels sit in the right margin.
 void end_labels(std::string& out, const Chart& chart, const Scales& sc) {
   struct Label {
-    double px, py;  // the line's last point
-    double y;       // the label's baseline centre
+    double px, py;       // the line's last point
+    double y;            // the label's baseline centre
+    double left, right;  // the text's estimated columns
     const Series* s;
   };
   std::vector<Label> labels;
   for (const Series& s : chart.series) {
     if (s.points.empty()) continue;
     const Point& last = s.points.back();
-    labels.push_back({sc.x(last.size), sc.y(last.value), sc.y(last.value), &s});
+    const double px = sc.x(last.size);
+    const double width = kCharWidth * static_cast<double>(plot_text::chars(label_of(s)));
+    labels.push_back(
+        {px, sc.y(last.value), sc.y(last.value), px + kLabelOffset, px + kLabelOffset + width, &s});
   }
-  std::stable_sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) {
-    return std::round(a.px) != std::round(b.px) ? a.px < b.px : a.py < b.py;
-  });
+  std::stable_sort(labels.begin(), labels.end(),
+                   [](const Label& a, const Label& b) { return a.left < b.left; });
+  // Groups of labels whose columns overlap, each then ordered by its line's height.
+  std::vector<std::size_t> group_ends;
+  double reach = 0;  // the right end of the current group's columns
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (i == 0 || labels[i].left >= reach) {
+      if (i > 0) group_ends.push_back(i);
+      reach = labels[i].right;
+    } else {
+      reach = std::max(reach, labels[i].right);
+    }
+  }
+  if (!labels.empty()) group_ends.push_back(labels.size());
   out += R"(<g class="end-labels" font-size="11">)";
-  for (std::size_t begin = 0; begin < labels.size();) {
-    std::size_t end = begin + 1;
-    while (end < labels.size() && std::round(labels[end].px) == std::round(labels[begin].px))
-      ++end;
+  std::size_t begin = 0;
+  for (const std::size_t end : group_ends) {
+    std::stable_sort(labels.begin() + static_cast<std::ptrdiff_t>(begin),
+                     labels.begin() + static_cast<std::ptrdiff_t>(end),
+                     [](const Label& a, const Label& b) { return a.py < b.py; });
     const double top = kPlotTop + 4, bottom = kPlotBottom + 4;
     for (std::size_t i = begin + 1; i < end; ++i) {
       labels[i].y = std::max(labels[i].y, labels[i - 1].y + kLabelGap);
@@ -313,7 +332,7 @@ void end_labels(std::string& out, const Chart& chart, const Scales& sc) {
     }
     for (std::size_t i = begin; i < end; ++i) {
       const Label& l = labels[i];
-      const double lx = l.px + 12;
+      const double lx = l.left;
       const std::string text = label_of(*l.s);
       if (std::fabs(l.y - l.py) > 2) {
         fmt::format_to(std::back_inserter(out),
