@@ -41,11 +41,16 @@ for mech in channel shared-state sysv-msg sysv-shm-sem; do
   "$ipckit" bench --only "$mech" --sizes 64 --rounds 100 --duration 5 --no-pin >/dev/null 2>&1 &
   bench=$!
   seen=
+  # A round is under way once its processes are forked (two children of the bench; the janitor
+  # is not one): its objects were made, and told to the janitor, before that. (An id-based object
+  # is told right after it is made, so stopping the bench merely when the object appears could
+  # catch it in between.)
   for _ in $(seq 600); do
-    if [ "$(objects "$mech" "$bench")" -gt 0 ]; then
+    if [ "$(objects "$mech" "$bench")" -gt 0 ] && [ "$(pgrep -P "$bench" | wc -l)" -ge 2 ]; then
       kill -STOP "$bench"
       # Stopped, the bench cannot remove anything: what is there now must be cleaned up by the janitor.
-      [ "$(objects "$mech" "$bench")" -gt 0 ] && { seen=1; break; }
+      [ "$(objects "$mech" "$bench")" -gt 0 ] && [ "$(pgrep -P "$bench" | wc -l)" -ge 2 ] &&
+        { seen=1; break; }
       kill -CONT "$bench"
     fi
     sleep 0.05
