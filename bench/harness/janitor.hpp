@@ -8,7 +8,9 @@
 // signals, reads "remember"/"forget" lines from a socket only the bench writes, and, when that
 // socket reaches end of file (the bench and its round processes are all gone, however they
 // ended), removes what is still remembered. A clean run forgets everything
-// first, so its janitor removes nothing and exits with it.
+// first, so its janitor removes nothing and exits with it. One window stays: a System V object is
+// told right after msgget/semget/shmget returns its id, so a SIGKILL between the two (a few
+// microseconds per round) leaves that one object.
 //
 // It removes only what this bench made: names carry the bench's pid (unique_name), and a System V
 // id is removed only while it is still a private-key object of the bench's uid (an id is not
