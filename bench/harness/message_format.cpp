@@ -51,8 +51,7 @@ std::uint64_t mix64(std::uint64_t x) {
 // measures. Words past the last whole 64-byte block go to lane 0, then a zero-padded tail word.
 using U64x4 = std::uint64_t __attribute__((vector_size(32)));
 
-[[gnu::target_clones("avx2", "default")]] std::uint64_t vector_checksum(const std::byte* bytes,
-                                                                        std::size_t n) {
+[[gnu::always_inline]] inline std::uint64_t checksum_lanes(const std::byte* bytes, std::size_t n) {
   U64x4 a_lo{}, a_hi{}, b_lo{}, b_hi{};
   std::size_t i = 0;
   for (; i + 64 <= n; i += 64) {
@@ -82,6 +81,24 @@ using U64x4 = std::uint64_t __attribute__((vector_size(32)));
   const std::uint64_t b = b0 + 17 * b_lo[1] + 19 * b_lo[2] + 21 * b_lo[3] + 23 * b_hi[0] +
                           25 * b_hi[1] + 27 * b_hi[2] + 29 * b_hi[3];
   return mix64(a) ^ mix64(b ^ ~n);
+}
+
+// The lanes compiled twice: for AVX2, and for the x86-64 baseline (or any other CPU), chosen at
+// the first call. (Not target_clones: its ifunc resolver runs before ThreadSanitizer's runtime
+// is up and crashes the sanitizer build at start.)
+[[gnu::target("avx2")]] std::uint64_t checksum_lanes_avx2(const std::byte* bytes, std::size_t n) {
+  return checksum_lanes(bytes, n);
+}
+std::uint64_t checksum_lanes_baseline(const std::byte* bytes, std::size_t n) {
+  return checksum_lanes(bytes, n);
+}
+
+std::uint64_t vector_checksum(const std::byte* bytes, std::size_t n) {
+#if defined(__x86_64__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return checksum_lanes_avx2(bytes, n);
+#endif
+  return checksum_lanes_baseline(bytes, n);
 }
 
 // The same sums in one lane, for bodies shorter than a block: no vector set-up, no indirect call.
