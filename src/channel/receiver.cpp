@@ -32,6 +32,7 @@ Receiver::State::State(std::shared_ptr<detail::Segment> segment, std::size_t slo
     : Attachment(std::move(segment), slot, policy, detail::Side::kConsumer), mode_(mode) {
   auto& h = segment_->header();
   head_ = h.consumer.head.load(std::memory_order_acquire);
+  ahead_ = head_;
   tail_cache_ = head_;
   producer_deaths_ = h.attaches.producer_deaths.load(std::memory_order_seq_cst);
   // The registrations, then the stream counter: a producer seen registered has counted its
@@ -156,7 +157,6 @@ Result<std::optional<std::span<const std::byte>>> Receiver::State::next(Timeout 
                                                                         bool wait) {
   using Peeked = std::optional<std::span<const std::byte>>;
   if (!segment_->home().here()) return segment_->home().refuse("recv", segment_->name());
-  const auto& g = segment_->geometry();
   auto& h = segment_->header();
   std::byte* ring = segment_->ring();
   if (segment_->truncated()) {
@@ -168,9 +168,12 @@ Result<std::optional<std::span<const std::byte>>> Receiver::State::next(Timeout 
     if (!wait) return Peeked{};
     return std::unexpected(end_of_stream());
   }
-  const bool follow = mode_ == ReceiveMode::kFollow;
-  auto deadline = wait ? detail::deadline_after(timeout) : detail::Clock::time_point{};
+  if (ahead_ != head_) {
+    return fail(EBUSY, "recv", segment_->name(),
+                "messages are read ahead: release_through() or rewind() first");
+  }
 
+  const auto deadline = wait ? detail::deadline_after(timeout) : detail::Clock::time_point{};
   if (multi_) {
     const std::uint64_t me = detail::self_thread_identity().pack();
     pid_t holder = 0;
@@ -180,14 +183,72 @@ Result<std::optional<std::span<const std::byte>>> Receiver::State::next(Timeout 
     if (rc != 0) return fail(rc, "recv", segment_->name(), "waiting for the consumer lock");
     lock_owner_ = me;
     head_ = h.consumer.head.load(std::memory_order_relaxed);
+    ahead_ = head_;
     // Other consumers moved head past the tail we last saw: that tail is no longer a bound.
     if (tail_cache_ < head_) tail_cache_ = head_;
   }
 
+  auto found = find(head_, deadline, wait);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return Peeked{};
+  peeked_ = true;
+  return Peeked(std::span<const std::byte>(ring + peek_offset_, peek_length_));
+}
+
+Result<std::optional<Receiver::Ahead>> Receiver::State::next_ahead(Timeout timeout, bool wait) {
+  using Next = std::optional<Receiver::Ahead>;
+  if (!segment_->home().here()) return segment_->home().refuse("recv", segment_->name());
+  if (multi_) {
+    return fail(EINVAL, "recv", segment_->name(), "read-ahead needs a single-consumer channel");
+  }
+  if (peeked_) {
+    return fail(EBUSY, "recv", segment_->name(), "a peeked message is not released");
+  }
+  if (segment_->truncated()) return segment_->truncated_failure("recv");
+  if (ended_) {
+    if (!wait) return Next{};
+    return std::unexpected(end_of_stream());
+  }
+  auto found =
+      find(ahead_, wait ? detail::deadline_after(timeout) : detail::Clock::time_point{}, wait);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return Next{};
+  Receiver::Ahead next{std::span<const std::byte>(segment_->ring() + peek_offset_, peek_length_),
+                       ahead_, next_head_};
+  ahead_ = next_head_;
+  return next;
+}
+
+Result<void> Receiver::State::release_through(std::uint64_t end) {
+  if (!segment_->home().here()) return segment_->home().refuse("release", segment_->name());
+  if (end <= head_ || end > ahead_) {
+    return fail(EINVAL, "release", segment_->name(),
+                fmt::format("position {} is not within the messages read ahead ({}, {}]", end,
+                            head_, ahead_));
+  }
+  hand_back(end);
+  return {};
+}
+
+void Receiver::State::hand_back(std::uint64_t to) noexcept {
+  head_ = to;
+  if (ahead_ < head_) ahead_ = head_;
+  auto& h = segment_->header();
+  h.consumer.head.store(head_, std::memory_order_seq_cst);  // hand back; see waiting.hpp
+  detail::wake_sleepers(h.space);
+}
+
+Result<bool> Receiver::State::find(std::uint64_t& cursor,
+                                   std::chrono::steady_clock::time_point deadline, bool wait) {
+  const auto& g = segment_->geometry();
+  auto& h = segment_->header();
+  std::byte* ring = segment_->ring();
+  const bool follow = mode_ == ReceiveMode::kFollow;
+
   bool waited = false;  // this call waited for data: tell the pacer how that went
   unsigned polls = 0;
   for (;;) {
-    if (head_ == tail_cache_) {
+    if (cursor == tail_cache_) {
       auto has_data = [&] {
         if (segment_->truncated()) return true;  // ends the wait: reported below
         tail_cache_ = h.producer.tail.load(std::memory_order_seq_cst);
@@ -195,12 +256,12 @@ Result<std::optional<std::span<const std::byte>>> Receiver::State::next(Timeout 
         // end. After the tail: a producer whose message we see has counted its attach.
         if (follow && h.attaches.producers.load(std::memory_order_relaxed) != attaches_seen_)
           scan_producers();
-        return tail_cache_ != head_;
+        return tail_cache_ != cursor;
       };
       if (!has_data()) {
         if (!wait) {
           unpeek();
-          return Peeked{};
+          return false;
         }
         if (follow) {
           if (const auto now = detail::Clock::now(); now >= next_liveness_) {
@@ -269,51 +330,53 @@ Result<std::optional<std::span<const std::byte>>> Receiver::State::next(Timeout 
       unpeek();
       return segment_->truncated_failure("recv");
     }
-    auto record = detail::parse_record(ring, g, head_, tail_cache_);
+    auto record = detail::parse_record(ring, g, cursor, tail_cache_);
     if (!record) {
       unpeek();
       return fail(EBADMSG, "recv", segment_->name(),
-                  fmt::format("{} at position {}", record.error(), head_));
+                  fmt::format("{} at position {}", record.error(), cursor));
     }
     if (waited) {
-      pacer_.waited(polls, tail_cache_ - head_ > record->size);
+      pacer_.waited(polls, tail_cache_ - cursor > record->size);
       waited = false;
     }
     if (record->padding) {
       // A break record: the stream before it ended. kStream stops there, unless it was still
       // waiting for its first producer (then the new stream is its own); kFollow goes on.
       if (!follow && record->size == detail::record_size(detail::kBreakBody)) {
-        auto b = detail::read_break(ring + (head_ & g.mask) + sizeof(detail::RecordHeader), head_);
+        auto b =
+            detail::read_break(ring + (cursor & g.mask) + sizeof(detail::RecordHeader), cursor);
         if (b && static_cast<std::int32_t>(b->stream - stream_) > 0) {
           if (joined_ || b->attaches_before != peer_attaches_) {
             ended_ = true;
             unpeek();
-            if (!wait) return Peeked{};
+            if (!wait) return false;
             return std::unexpected(end_of_stream());
           }
           join_stream(b->stream);
         }
       }
-      head_ += record->size;
-      h.consumer.head.store(head_, std::memory_order_seq_cst);
-      detail::wake_sleepers(h.space);
+      // Padding is released at once when nothing before it is read ahead and unreleased.
+      const bool nothing_ahead = cursor == head_;
+      cursor += record->size;
+      if (nothing_ahead) hand_back(cursor);
       continue;
     }
     pacer_.took();
-    peeked_ = true;
-    next_head_ = head_ + record->size;
+    next_head_ = cursor + record->size;
     peek_offset_ = record->offset;
     peek_length_ = record->length;
-    return Peeked(std::span<const std::byte>(ring + peek_offset_, peek_length_));
+    return true;
   }
 }
 
 void Receiver::State::release() {
   if (!peeked_ || !segment_->home().here()) return;  // a fork child's copy never hands back
   auto& h = segment_->header();
-  head_ = next_head_;
-  h.consumer.head.store(head_, std::memory_order_seq_cst);  // hand back; see waiting.hpp
   peeked_ = false;
+  head_ = next_head_;
+  ahead_ = head_;
+  h.consumer.head.store(head_, std::memory_order_seq_cst);  // hand back; see waiting.hpp
   if (multi_) {
     detail::give_side(h.consumer_side.owner, h.consumer_lock, lock_owner_);
     lock_owner_ = 0;
@@ -390,6 +453,31 @@ Result<std::optional<std::size_t>> Receiver::try_recv(std::span<std::byte> buffe
 
 void Receiver::release() {
   if (state_) state_->release();
+}
+
+Result<Receiver::Ahead> Receiver::peek_ahead(Timeout timeout) {
+  if (!state_) return detail::moved_from("recv", "Receiver");
+  auto r = state_->next_ahead(timeout, true);
+  if (!r) return std::unexpected(r.error());
+  return **r;
+}
+
+Result<std::optional<Receiver::Ahead>> Receiver::try_peek_ahead() {
+  if (!state_) return detail::moved_from("recv", "Receiver");
+  return state_->next_ahead({}, false);
+}
+
+Result<void> Receiver::release_through(std::uint64_t end) {
+  if (!state_) return detail::moved_from("release", "Receiver");
+  return state_->release_through(end);
+}
+
+void Receiver::rewind() noexcept {
+  if (state_) state_->rewind();
+}
+
+std::uint64_t Receiver::released_position() const noexcept {
+  return state_ ? state_->released_position() : 0;
 }
 
 std::size_t Receiver::max_message() const noexcept {

@@ -27,6 +27,11 @@ class Receiver::State : public detail::Attachment {
 
   // The next message, peeked (in place, not released); nullopt when !wait and there is none.
   Result<std::optional<std::span<const std::byte>>> next(Timeout timeout, bool wait);
+  // Read-ahead (Receiver::peek_ahead): the next message after ahead_, which moves past it.
+  Result<std::optional<Receiver::Ahead>> next_ahead(Timeout timeout, bool wait);
+  Result<void> release_through(std::uint64_t end);
+  void rewind() noexcept { ahead_ = head_; }
+  [[nodiscard]] std::uint64_t released_position() const noexcept { return head_; }
   // Copies the peeked `message` into `buffer` and releases it; returns its size. EMSGSIZE when
   // it does not fit (it stays in the ring).
   Result<std::size_t> copy_out(std::span<const std::byte> message, std::span<std::byte> buffer);
@@ -39,6 +44,13 @@ class Receiver::State : public detail::Attachment {
   // Releases the message just copied out, unless the copy may have read zeros (EPROTO).
   Result<void> release_copied();
   void unpeek() noexcept;  // forgets the peeked message without consuming it
+  // next() and next_ahead(): finds the next message at `cursor` (head_ or ahead_), skipping
+  // padding, waiting until `deadline` if `wait`; true with peek_offset_/peek_length_/next_head_
+  // set, false when !wait and there is none.
+  Result<bool> find(std::uint64_t& cursor, std::chrono::steady_clock::time_point deadline,
+                    bool wait);
+  // Moves the released head to `to` and tells sleeping producers.
+  void hand_back(std::uint64_t to) noexcept;
   // kStream: the end of this receiver's stream, as reported (EPIPE or ECONNRESET).
   [[nodiscard]] Error end_of_stream() const;
   // kStream, on an empty ring: true if a new stream started after ours (see streams.hpp);
@@ -55,6 +67,7 @@ class Receiver::State : public detail::Attachment {
   std::uint64_t head_ = 0;         // our view of the head (authoritative while we own the side)
   std::uint64_t tail_cache_ = 0;   // last tail we read; the real tail is never smaller
   std::uint64_t next_head_ = 0;    // head after the peeked record
+  std::uint64_t ahead_ = 0;        // first byte not read ahead; == head_ when nothing is
   std::uint64_t peek_offset_ = 0;  // ring offset of the peeked payload
   std::uint32_t peek_length_ = 0;
   std::uint32_t producer_deaths_ = 0;  // producers found dead, when we attached

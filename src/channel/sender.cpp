@@ -63,6 +63,10 @@ Sender::State::~State() {
         detail::settle_claim(*segment_, slot_, claim_start_, true) == detail::Settled::kHandedOver);
 }
 
+std::uint64_t Sender::position() const noexcept {
+  return state_ ? state_->tail_ : 0;
+}
+
 std::size_t Sender::State::max_message() const noexcept {
   return segment_->geometry().max_message;
 }

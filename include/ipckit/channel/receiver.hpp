@@ -5,8 +5,8 @@
 // message, so several processes share the work and each message goes to exactly one of them.
 //
 // Delivery contract: a message leaves the ring only when it is released (recv releases after the
-// copy; peek leaves it until release()). A Receiver that dies before releasing leaves the message
-// for the next receiver, which gets it again.
+// copy; peek leaves it until release(); peek_ahead until release_through()). A Receiver that dies
+// before releasing leaves the message for the next receiver, which gets it again.
 //
 // End of stream (ReceiveMode, options.hpp): a kStream Receiver reads one stream and then reports
 // its end, whatever the timing of the next producer; a kFollow Receiver reads every producer's
@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -63,6 +64,34 @@ class Receiver {
   [[nodiscard]] Result<std::optional<std::span<const std::byte>>> try_peek();
   // Removes the peeked message from the ring. No-op when nothing is peeked (or moved from).
   void release();
+
+  // Read-ahead (Consumers::kSingle only): take several messages in place without releasing any,
+  // then release a prefix of them once they are safe elsewhere (ipckit bridge: once the far end
+  // acknowledged them). Positions are the channel's byte counters (ChannelInfo::head/tail):
+  // they only grow for the life of the channel, so a message's `start` identifies it in this
+  // channel incarnation (ChannelInfo::created_unix_ns + creator_pid), across restarts of the
+  // consumer: a Receiver that dies with messages read ahead leaves them all in the ring, and the
+  // next Receiver reads them again at the same positions.
+  struct Ahead {
+    std::span<const std::byte> message;  // valid until released (or the Receiver goes)
+    std::uint64_t start = 0;             // position of the message's record
+    std::uint64_t end = 0;               // position after it: what release_through() takes
+  };
+  // The message after the last one read ahead (after the released head if none), left in the
+  // ring. Waits and reports ends and errors like peek(). EINVAL on a kMulti channel; EBUSY while
+  // a peek() is pending (release() it first). While messages are read ahead and not released,
+  // recv, peek and their try_ forms fail with EBUSY: release_through() or rewind() first.
+  [[nodiscard]] Result<Ahead> peek_ahead(Timeout timeout = kForever);
+  [[nodiscard]] Result<std::optional<Ahead>> try_peek_ahead();
+  // Releases every message read ahead up to `end` (an Ahead::end this Receiver returned).
+  // EINVAL if `end` is not after the released head or not within what was read ahead; EBUSY in
+  // a fork() child; EBADF when moved from.
+  [[nodiscard]] Result<void> release_through(std::uint64_t end);
+  // Forgets what was read ahead and not released: the next peek_ahead() starts again at the
+  // released head (ipckit bridge: retransmission after a lost connection).
+  void rewind() noexcept;
+  // The released head: the position of the first message not released. 0 when moved from.
+  [[nodiscard]] std::uint64_t released_position() const noexcept;
 
   // The largest payload; 0 for a moved-from Receiver.
   [[nodiscard]] std::size_t max_message() const noexcept;

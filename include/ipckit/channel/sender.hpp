@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -56,6 +57,13 @@ class Sender {
 
   // The largest payload; 0 for a moved-from Sender.
   [[nodiscard]] std::size_t max_message() const noexcept;
+
+  // Producers::kSingle: the channel's published position (ChannelInfo::tail) between this
+  // Sender's calls; the next message lands at or after it, and the published position passes it
+  // only when that message is committed (ipckit bridge records it before a send and compares it
+  // after a crash). With kMulti: where this Sender last wrote, a lower bound only. 0 when moved
+  // from.
+  [[nodiscard]] std::uint64_t position() const noexcept;
 
   // Moving moves the handle only: the registration (participant slot, producer side) stays
   // registered once and is given back once, when the last of the Sender and its open
