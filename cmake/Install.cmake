@@ -27,7 +27,8 @@ install(TARGETS ipckit ipckit_static ipckit_cli
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ipckit
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-  FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
+  FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h"
+  PATTERN "bridge" EXCLUDE)  # the bridge's engine belongs to the command (src/CMakeLists.txt)
 # The handoff daemon's systemd units and example config, as documentation: an administrator copies
 # them to /etc/systemd/system and /etc/ipckit/handoff.toml (docs/handoff.md "Signals and systemd").
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/contrib/systemd
