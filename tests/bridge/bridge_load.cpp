@@ -6,7 +6,8 @@
 // (8 bytes, when it has room) and its other bytes follow from (SEED, index).
 //
 // Exit 0 when all is well; 1 with one line on stderr saying what went wrong (and, for verify,
-// the index where it went wrong). `verify` gives up after TIMEOUT seconds without a message
+// the index where it went wrong). `produce` waits out EPIPE (a full ring whose consumer is
+// being restarted) and sends again. `verify` gives up after TIMEOUT seconds without a message
 // (default 60).
 #include <fmt/core.h>
 
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ipckit/channel.hpp"
@@ -59,9 +61,16 @@ int produce(const std::string& name, std::uint64_t from, std::uint64_t to, std::
   std::vector<std::byte> m;
   for (std::uint64_t i = from; i < to; ++i) {
     fill(m, seed, i, size_of(seed, i, tx->max_message()));
-    if (auto r = tx->send(m); !r) {
-      fmt::print(stderr, "bridge_load: message {}: {}\n", i, r.error().message());
-      return 1;
+    for (;;) {
+      auto r = tx->send(m);
+      if (r) break;
+      // EPIPE: the ring is full and its consumer is gone (a bridge out being restarted). The
+      // message was not sent: send it again once a consumer is back.
+      if (r.error().code() != EPIPE) {
+        fmt::print(stderr, "bridge_load: message {}: {}\n", i, r.error().message());
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
   return 0;

@@ -29,7 +29,7 @@ bridge_cleanup() {
     rm -f "/dev/shm/ipckit-bridge.$c"
   done
   if [ -n "${keep_logs:-}" ]; then
-    for f in "$work"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; } >&2; done
+    for f in "$work"/*.log "$work"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; } >&2; done
   fi
   rm -rf "$work"
 }
@@ -37,24 +37,19 @@ bridge_cleanup() {
 ledger_of() { echo "/dev/shm/ipckit-bridge.$1"; }
 
 start_in() {
-  local endpoint=$1
+  local endpoint=$1 before line
   shift
-  : >"$work/in.start"
+  before=$(grep -c "event=start" "$work/in.log" 2>/dev/null || true)
   "$IPCKIT" bridge in "$endpoint" "$dst" "$@" 2>>"$work/in.log" &
   in_pid=$!
   bridge_pids+=("$in_pid")
-  local deadline=$((SECONDS + 30)) line
-  while :; do
-    line=$(grep "event=start" "$work/in.log" | tail -n 1 || true)
-    if [ -n "$line" ] && [ "$line" != "$(cat "$work/in.start" 2>/dev/null)" ] &&
-      [ "$(grep -c "event=start" "$work/in.log")" -ge "${in_starts:-1}" ]; then
-      break
-    fi
+  local deadline=$((SECONDS + 30))
+  until [ "$(grep -c "event=start" "$work/in.log" 2>/dev/null || true)" -gt "${before:-0}" ]; do
     kill -0 "$in_pid" 2>/dev/null || fail "bridge in exited at start: $(tail -n 3 "$work/in.log")"
     [ "$SECONDS" -lt "$deadline" ] || fail "bridge in did not start within 30 s"
     sleep 0.05
   done
-  in_starts=$((${in_starts:-1} + 1))
+  line=$(grep "event=start" "$work/in.log" | tail -n 1)
   in_port=$(sed -n 's/.*bound=tcp:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' <<<"$line")
 }
 
