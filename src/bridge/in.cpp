@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <string_view>
@@ -79,6 +80,9 @@ class InSide {
   std::optional<channel::Sender> tx_;
   std::unordered_map<std::string, Session> sessions_;  // by routing id (= source name)
   bool waiting_for_consumer_ = false;
+  // Sources whose batches were committed since the last acknowledgements went out: one ACK each
+  // after every pass over the socket, not one per batch.
+  std::vector<std::string> ack_due_;
 };
 
 Result<void> InSide::open_sockets() {
@@ -156,7 +160,9 @@ Result<bool> InSide::data(const std::string& peer, const Header& h,
   }
   Session& s = it->second;
   if (s.epoch == 0 || h.epoch != s.epoch) return true;  // sent before the latest hello
-  auto batch = decode_batch(body, h.count);
+  // count 0: one message, the body frame is its bytes (large messages travel alone).
+  auto batch = h.count == 0 ? Result<std::vector<Message>>(std::vector<Message>{{h.seq, body}})
+                            : decode_batch(body, h.count);
   if (!batch) {
     ++stats_.bad_frames;
     line(LogLevel::kWarning, "bad_frame")
@@ -212,7 +218,7 @@ Result<bool> InSide::data(const std::string& peer, const Header& h,
     stats_.committed_bytes += m.bytes.size();
     prev = m.start;
   }
-  reply(peer, Type::kAck, s.epoch, ledger_.last(s.entry));
+  if (std::find(ack_due_.begin(), ack_due_.end(), peer) == ack_due_.end()) ack_due_.push_back(peer);
   return true;
 }
 
@@ -296,7 +302,9 @@ void InSide::log_stats() {
 }
 
 Result<void> InSide::run() {
-  auto tx = destination_.sender();
+  channel::WaitPolicy policy;  // a full destination: sleep at once (see out.cpp)
+  policy.mode = channel::WaitMode::kBlock;
+  auto tx = destination_.sender(policy);
   if (!tx) return std::unexpected(tx.error());
   tx_.emplace(std::move(*tx));
   // Settled after the sender attached: no other producer can publish on a single-producer
@@ -324,6 +332,13 @@ Result<void> InSide::run() {
       if (router_.receive(frames, true) != 0) break;
       if (auto r = handle(frames); !r) return r;
     }
+    for (const auto& peer : ack_due_) {
+      auto it = sessions_.find(peer);
+      if (it != sessions_.end() && it->second.epoch != 0) {
+        reply(peer, Type::kAck, it->second.epoch, ledger_.last(it->second.entry));
+      }
+    }
+    ack_due_.clear();
     if (options_.stats_interval.count() > 0 && Clock::now() - stats_at >= options_.stats_interval) {
       stats_at = Clock::now();
       log_stats();

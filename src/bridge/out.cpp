@@ -29,6 +29,11 @@ constexpr std::chrono::milliseconds kHelloBackoffMax{5000};
 // How long one wait for the source channel lasts when nothing is in flight; also the longest
 // a stop request waits.
 constexpr std::chrono::milliseconds kIdleWait{100};
+// A message at least this large travels alone, straight from the source ring (zero copy): it
+// stays in the ring until acknowledged, which is after ZeroMQ wrote it.
+constexpr std::size_t kWholeMessage = std::size_t{8} << 10;
+
+void borrowed(void* /*data*/, void* /*hint*/) {}  // the ring owns the bytes
 
 std::span<const std::byte> as_bytes(std::string_view s) {
   return std::as_bytes(std::span(s.data(), s.size()));
@@ -64,6 +69,8 @@ class OutSide {
   // Sends the built batch. False when ZeroMQ cannot take it now (no connection yet).
   Result<bool> send_batch();
   Result<void> acknowledged(std::uint64_t last);
+  // Counts `m` as in flight and as the newest message of this epoch.
+  void take(const channel::Receiver::Ahead& m);
   // The bridge in committed through `last` (kNone: nothing): send again what follows it.
   void restart_from(std::uint64_t last);
   void log_stats();
@@ -95,7 +102,11 @@ class OutSide {
   std::uint64_t sent_through_ = 0;      // end of the furthest message ever sent (retransmits)
 
   std::vector<std::byte> body_;
-  std::uint16_t batch_count_ = 0;
+  std::uint16_t batch_count_ = 0;  // messages in the unit built and not yet sent
+  // The unit is one large message sent in place (kData with count 0), not body_.
+  std::optional<channel::Receiver::Ahead> whole_;
+  // A large message read while a batch was being built: the next unit.
+  std::optional<channel::Receiver::Ahead> held_;
   std::uint64_t batch_first_ = 0;
   std::uint64_t batch_prev_ = kNone;
   Clock::time_point stats_at_{};
@@ -172,6 +183,8 @@ void OutSide::restart_from(std::uint64_t last) {
   flight_bytes_ = 0;
   body_.clear();
   batch_count_ = 0;
+  whole_.reset();
+  held_.reset();
   skip_through_ = last;
   prev_ = last;
   stats_.in_flight = 0;
@@ -288,10 +301,32 @@ Result<void> OutSide::handle_monitor() {
   return {};
 }
 
+void OutSide::take(const channel::Receiver::Ahead& m) {
+  flights_.push_back({m.start, m.end, m.message.size(), {}});
+  flight_bytes_ += m.message.size();
+  prev_ = m.start;
+  if (m.end <= sent_through_) {
+    ++stats_.retransmitted;
+  } else {
+    ++stats_.forwarded;
+    stats_.forwarded_bytes += m.message.size();
+    sent_through_ = m.end;
+  }
+}
+
 Result<void> OutSide::fill_batch(bool may_wait) {
   if (batch_count_ != 0) return {};
   body_.clear();
+  whole_.reset();
   batch_prev_ = prev_;
+  if (held_) {
+    whole_ = *held_;
+    held_.reset();
+    batch_first_ = whole_->start;
+    batch_count_ = 1;
+    take(*whole_);
+    return {};
+  }
   bool first = true;
   while (batch_count_ < 0xffff && body_.size() < options_.batch_bytes &&
          flights_.size() < options_.window_messages && flight_bytes_ < options_.window_bytes) {
@@ -319,19 +354,21 @@ Result<void> OutSide::fill_batch(bool may_wait) {
       if (auto r = rx_->release_through(next->end); !r) return r;
       continue;
     }
+    if (next->message.size() >= kWholeMessage) {
+      if (batch_count_ != 0) {
+        held_ = *next;  // goes alone, after this batch
+        break;
+      }
+      whole_ = *next;
+      batch_first_ = next->start;
+      batch_count_ = 1;
+      take(*next);
+      break;
+    }
     if (batch_count_ == 0) batch_first_ = next->start;
     append_to_batch(body_, next->start, next->message);
     ++batch_count_;
-    flights_.push_back({next->start, next->end, next->message.size(), {}});
-    flight_bytes_ += next->message.size();
-    prev_ = next->start;
-    if (next->end <= sent_through_) {
-      ++stats_.retransmitted;
-    } else {
-      ++stats_.forwarded;
-      stats_.forwarded_bytes += next->message.size();
-      sent_through_ = next->end;
-    }
+    take(*next);
   }
   stats_.in_flight = flights_.size();
   stats_.in_flight_bytes = flight_bytes_;
@@ -341,19 +378,22 @@ Result<void> OutSide::fill_batch(bool may_wait) {
 Result<bool> OutSide::send_batch() {
   Header h;
   h.type = Type::kData;
-  h.count = batch_count_;
+  h.count = whole_ ? 0 : batch_count_;  // 0: one message, the body frame is its bytes
   h.epoch = epoch_;
   h.incarnation = incarnation_;
   h.seq = batch_first_;
   h.prev = batch_prev_;
   const auto head = encode(h);
-  const std::array<std::span<const std::byte>, 2> parts{std::span<const std::byte>(head),
-                                                        std::span<const std::byte>(body_)};
-  const int rc = dealer_.send(parts, true);
-  if (rc == EAGAIN) return false;
-  if (rc != 0 && rc != EINTR)
-    return fail(rc, "zmq_send", options_.endpoint, detail::zmq_reason(rc));
-  if (rc == EINTR) return false;
+  int rc = 0;
+  if (whole_) {
+    rc = dealer_.send_borrowing(head, whole_->message, borrowed, true);
+  } else {
+    const std::array<std::span<const std::byte>, 2> parts{std::span<const std::byte>(head),
+                                                          std::span<const std::byte>(body_)};
+    rc = dealer_.send(parts, true);
+  }
+  if (rc == EAGAIN || rc == EINTR) return false;
+  if (rc != 0) return fail(rc, "zmq_send", options_.endpoint, detail::zmq_reason(rc));
   const auto now = Clock::now();
   for (auto it = flights_.rbegin(); it != flights_.rend() && it - flights_.rbegin() < batch_count_;
        ++it) {
@@ -362,6 +402,7 @@ Result<bool> OutSide::send_batch() {
   if (flights_.size() == batch_count_) progress_at_ = now;  // the ack clock starts now
   batch_count_ = 0;
   body_.clear();
+  whole_.reset();
   return true;
 }
 
@@ -383,7 +424,10 @@ void OutSide::log_stats() {
 }
 
 Result<void> OutSide::run() {
+  // Sleep at once when the source is empty: the bridge waits on the network more than on the
+  // ring, and spinning would take the CPU the producer and ZeroMQ's I/O thread need.
   channel::WaitPolicy policy;
+  policy.mode = channel::WaitMode::kBlock;
   auto rx = source_.receiver(policy, channel::ReceiveMode::kFollow);
   if (!rx) return std::unexpected(rx.error());
   rx_.emplace(std::move(*rx));
@@ -430,7 +474,7 @@ Result<void> OutSide::run() {
     }
 
     if (state_ == State::kStreaming) {
-      if (auto r = fill_batch(flights_.empty() && batch_count_ == 0); !r) return r;
+      if (auto r = fill_batch(flights_.empty() && batch_count_ == 0 && !held_); !r) return r;
       if (batch_count_ != 0) {
         auto sent = send_batch();
         if (!sent) return std::unexpected(sent.error());

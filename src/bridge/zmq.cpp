@@ -76,6 +76,23 @@ int Socket::send(std::span<const std::span<const std::byte>> parts, bool dontwai
   return 0;
 }
 
+int Socket::send_borrowing(std::span<const std::byte> head, std::span<const std::byte> tail,
+                           zmq_free_fn* free_fn, bool dontwait) {
+  if (zmq_send(socket_, head.data(), head.size(), (dontwait ? ZMQ_DONTWAIT : 0) | ZMQ_SNDMORE) <
+      0) {
+    return zmq_errno();
+  }
+  zmq_msg_t msg;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): ZeroMQ only reads a message's data
+  zmq_msg_init_data(&msg, const_cast<std::byte*>(tail.data()), tail.size(), free_fn, nullptr);
+  if (zmq_msg_send(&msg, socket_, 0) < 0) {  // the rest of a started message is always taken
+    const int e = zmq_errno();
+    zmq_msg_close(&msg);
+    return e;
+  }
+  return 0;
+}
+
 Frames::Frames() noexcept {
   for (auto& m : msgs_)
     zmq_msg_init(&m);

@@ -70,6 +70,11 @@ class Socket {
   // Sends the parts as one message. EAGAIN with `dontwait` when it would block; EHOSTUNREACH for
   // an unknown ROUTER peer.
   [[nodiscard]] int send(std::span<const std::span<const std::byte>> parts, bool dontwait);
+  // Sends `head` and then `tail` as one two-part message without copying `tail`: ZeroMQ reads
+  // it until the message is written to the connection (or dropped), then calls free_fn. The
+  // caller keeps `tail` valid until then.
+  [[nodiscard]] int send_borrowing(std::span<const std::byte> head, std::span<const std::byte> tail,
+                                   zmq_free_fn* free_fn, bool dontwait);
   // Receives one whole message; EAGAIN with `dontwait` when none is there.
   [[nodiscard]] int receive(Frames& out, bool dontwait);
 

@@ -27,7 +27,8 @@ inline constexpr std::size_t kMaxSourceName = 200;
 
 enum class Type : std::uint8_t {
   kHello = 1,    // out -> in: body = source name; seq = the source's max message size
-  kData = 2,     // out -> in: body = a batch of messages (encode_batch); seq = first start
+  kData = 2,     // out -> in: body = a batch of `count` messages (append_to_batch), seq = the
+                 // first one's start; count 0: one message, the body is its bytes, seq its start
   kWelcome = 3,  // in -> out: seq = last committed start of this source incarnation, or kNone
   kAck = 4,      // in -> out: seq = last committed start
   kRewind = 5,   // in -> out: a gap (a lost batch): resend after seq (last committed)
