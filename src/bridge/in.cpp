@@ -131,6 +131,17 @@ void InSide::hello(const std::string& peer, const Header& h, std::span<const std
     reply(peer, Type::kRefuse, h.epoch, 0, why);
     return;
   }
+  const auto known = ledger_.sources();
+  for (const auto& k : known) {
+    if (k.name == source && k.incarnation != h.incarnation) {
+      // The source channel was made again, or two bridge outs share a name (docs/bridge.md):
+      // the count starts over for this name.
+      line(LogLevel::kWarning, "source_restarted")
+          .field("source", source)
+          .field("committed_through", position_text(k.last))
+          .emit();
+    }
+  }
   auto entry = ledger_.source(source, h.incarnation);
   if (!entry) {
     ++stats_.refused;

@@ -165,15 +165,26 @@ Result<void> OutSide::hello(std::string_view why) {
   const std::array<std::span<const std::byte>, 2> parts{std::span<const std::byte>(head),
                                                         as_bytes(options_.source)};
   const int rc = dealer_.send(parts, true);
+  if (rc != 0) {
+    // No connection (ZMQ_IMMEDIATE): the next hello goes when one comes up (the monitor says so)
+    // or when the backoff ends.
+    line(LogLevel::kWarning, "no_connection")
+        .field("endpoint", options_.endpoint)
+        .field("source", options_.source)
+        .field("why",
+               rc == EAGAIN
+                   ? "nobody answers there yet (refused, unreachable or not resolved); retrying"
+                   : detail::zmq_reason(rc))
+        .field("retry_ms", static_cast<std::uint64_t>(hello_backoff_.count()))
+        .emit();
+    return {};
+  }
   line(LogLevel::kInfo, "hello")
       .field("endpoint", options_.endpoint)
       .field("source", options_.source)
       .field("epoch", epoch_)
       .field("why", why)
-      .field("sent", rc == 0 ? "yes" : "queued-later")
       .emit();
-  // Not sent (no connection): the next hello goes when the connection comes up or the backoff
-  // ends.
   return {};
 }
 

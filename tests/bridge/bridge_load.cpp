@@ -8,7 +8,8 @@
 // Exit 0 when all is well; 1 with one line on stderr saying what went wrong (and, for verify,
 // the index where it went wrong). `produce` waits out EPIPE (a full ring whose consumer is
 // being restarted) and sends again. `verify` gives up after TIMEOUT seconds without a message
-// (default 60).
+// (default 60). `verify-multi CHANNEL TIMEOUT SEED:N...`: several streams interleaved, each in
+// its own order (a message's first byte is its seed's low byte).
 #include <fmt/core.h>
 
 #include <chrono>
@@ -44,7 +45,8 @@ void fill(std::vector<std::byte>& m, std::uint64_t seed, std::uint64_t index, st
     state = mix(state);
     std::memcpy(m.data() + i, &state, std::min<std::size_t>(8, size - i));
   }
-  if (size >= 8) std::memcpy(m.data(), &index, 8);
+  m[0] = static_cast<std::byte>(seed & 0xffU);  // the stream's tag (verify-multi)
+  if (size >= 9) std::memcpy(m.data() + 1, &index, 8);
 }
 
 int produce(const std::string& name, std::uint64_t from, std::uint64_t to, std::uint64_t seed) {
@@ -101,7 +103,7 @@ int verify(const std::string& name, std::uint64_t n, std::uint64_t seed, double 
     fill(expected, seed, i, size_of(seed, i, rx->max_message()));
     if (m->size() != expected.size() || std::memcmp(m->data(), expected.data(), m->size()) != 0) {
       std::uint64_t got = ~std::uint64_t{0};
-      if (m->size() >= 8) std::memcpy(&got, m->data(), 8);
+      if (m->size() >= 9) std::memcpy(&got, m->data() + 1, 8);
       fmt::print(stderr,
                  "bridge_load: verify: message {} is wrong: {} bytes (expected {}), index field "
                  "{} ({})\n",
@@ -126,6 +128,58 @@ int verify(const std::string& name, std::uint64_t n, std::uint64_t seed, double 
   return 0;
 }
 
+// Several streams (SEED:N each, the seeds' low bytes all different) interleaved in one channel:
+// each message belongs to the stream its first byte names and must be that stream's next one.
+int verify_multi(const std::string& name, double timeout,
+                 std::vector<std::pair<std::uint64_t, std::uint64_t>> streams) {
+  auto ch = ipckit::Channel::open(name);
+  if (!ch) {
+    fmt::print(stderr, "bridge_load: {}\n", ch.error().message());
+    return 1;
+  }
+  auto rx = ch->receiver({}, ipckit::channel::ReceiveMode::kFollow);
+  if (!rx) {
+    fmt::print(stderr, "bridge_load: {}\n", rx.error().message());
+    return 1;
+  }
+  std::vector<std::uint64_t> next(streams.size(), 0);
+  std::uint64_t left = 0;
+  for (const auto& [seed, n] : streams)
+    left += n;
+  std::vector<std::byte> expected;
+  const auto wait = std::chrono::milliseconds(static_cast<long>(timeout * 1000));
+  while (left > 0) {
+    auto m = rx->peek(wait);
+    if (!m) {
+      if (m.error().code() == EPIPE || m.error().code() == ECONNRESET) continue;
+      fmt::print(stderr, "bridge_load: verify-multi: {} messages missing: {}\n", left,
+                 m.error().message());
+      return 1;
+    }
+    std::size_t s = 0;
+    while (s < streams.size() && static_cast<std::byte>(streams[s].first & 0xffU) != (*m)[0])
+      ++s;
+    if (s == streams.size() || next[s] >= streams[s].second) {
+      fmt::print(stderr, "bridge_load: verify-multi: a message of no stream or past its end\n");
+      return 1;
+    }
+    fill(expected, streams[s].first, next[s],
+         size_of(streams[s].first, next[s], rx->max_message()));
+    if (m->size() != expected.size() || std::memcmp(m->data(), expected.data(), m->size()) != 0) {
+      fmt::print(stderr,
+                 "bridge_load: verify-multi: stream {} message {} is wrong (lost, duplicated, "
+                 "reordered or corrupted)\n",
+                 s, next[s]);
+      return 1;
+    }
+    rx->release();
+    ++next[s];
+    --left;
+  }
+  fmt::print("verified {} streams in order\n", streams.size());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,6 +194,15 @@ int main(int argc, char** argv) {
   const std::uint64_t n = std::strtoull(argv[3], nullptr, 10);
   const std::uint64_t seed = std::strtoull(argv[4], nullptr, 10);
   const double timeout = argc > 5 ? std::strtod(argv[5], nullptr) : 60.0;
+  if (mode == "verify-multi") {  // verify-multi CHANNEL TIMEOUT SEED:N...
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> streams;
+    for (int i = 4; i < argc; ++i) {
+      const std::string arg = argv[i];
+      const auto colon = arg.find(':');
+      streams.emplace_back(std::stoull(arg.substr(0, colon)), std::stoull(arg.substr(colon + 1)));
+    }
+    return verify_multi(name, std::strtod(argv[3], nullptr), streams);
+  }
   if (mode == "produce") return produce(name, 0, n, seed);
   if (mode == "produce-from" && argc > 5) {  // produce-from CHANNEL FROM TO SEED
     return produce(name, n, std::strtoull(argv[4], nullptr, 10),
