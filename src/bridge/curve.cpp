@@ -50,7 +50,7 @@ std::string field(const std::string& text, std::string_view name) {
   while (std::getline(lines, line)) {
     const auto eq = line.find('=');
     if (eq == std::string::npos) continue;
-    auto trim = [](std::string s) {
+    auto trim = [](const std::string& s) {
       const auto b = s.find_first_not_of(" \t\r");
       const auto e = s.find_last_not_of(" \t\r");
       return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
