@@ -7,11 +7,14 @@
 //
 // Exit 0 when all is well; 1 with one line on stderr saying what went wrong (and, for verify,
 // the index where it went wrong). `produce` waits out EPIPE (a full ring whose consumer is
-// being restarted) and sends again. `verify` gives up after TIMEOUT seconds without a message
-// (default 60). `verify-multi CHANNEL TIMEOUT SEED:N...`: several streams interleaved, each in
-// its own order (a message's first byte is its seed's low byte).
+// being restarted) and sends again, but gives up when no message has gone out for
+// $BRIDGE_LOAD_STALL seconds (default 120: a bridge out that died for good must fail the
+// test, not hang it past ctest's timeout). `verify` gives up after TIMEOUT seconds without a
+// message (default 60). `verify-multi CHANNEL TIMEOUT SEED:N...`: several streams interleaved, each
+// in its own order (a message's first byte is its seed's low byte).
 #include <fmt/core.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -60,19 +63,27 @@ int produce(const std::string& name, std::uint64_t from, std::uint64_t to, std::
     fmt::print(stderr, "bridge_load: {}\n", tx.error().message());
     return 1;
   }
+  const char* stall_env = std::getenv("BRIDGE_LOAD_STALL");
+  const auto stall = std::chrono::seconds(stall_env != nullptr ? std::atoi(stall_env) : 120);
   std::vector<std::byte> m;
   for (std::uint64_t i = from; i < to; ++i) {
     fill(m, seed, i, size_of(seed, i, tx->max_message()));
+    const auto give_up = std::chrono::steady_clock::now() + stall;
     for (;;) {
-      auto r = tx->send(m);
+      auto r = tx->send(m, std::chrono::seconds(1));
       if (r) break;
-      // EPIPE: the ring is full and its consumer is gone (a bridge out being restarted). The
-      // message was not sent: send it again once a consumer is back.
-      if (r.error().code() != EPIPE) {
-        fmt::print(stderr, "bridge_load: message {}: {}\n", i, r.error().message());
+      // EPIPE: the ring is full and its consumer is gone (a bridge out being restarted);
+      // ETIMEDOUT: full and its consumer is slow or stuck. The message was not sent: send it
+      // again, until the stall limit.
+      const int code = r.error().code();
+      if ((code != EPIPE && code != ETIMEDOUT) || std::chrono::steady_clock::now() >= give_up) {
+        fmt::print(stderr, "bridge_load: message {}: {}{}\n", i, r.error().message(),
+                   code == EPIPE || code == ETIMEDOUT
+                       ? fmt::format(" (nothing went out for {} s)", stall.count())
+                       : "");
         return 1;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (code == EPIPE) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
   return 0;

@@ -45,6 +45,7 @@ bridge_pids+=("$verify_pid")
 kills_out=0 kills_in=0 cuts=0
 for round in $(seq 0 $((rounds - 1))); do
   from=$((round * chunk))
+  expect_running
   "$IPCKIT_BRIDGE_LOAD" produce-from "$src" "$from" $((from + chunk)) "$seed" &
   producer=$!
   sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
@@ -71,6 +72,7 @@ for round in $(seq 0 $((rounds - 1))); do
   deadline=$((SECONDS + 60))
   while kill -0 "$producer" 2>/dev/null; do
     [ "$SECONDS" -lt "$deadline" ] || fail "round $round: the chunk did not drain within 60 s (seed $seed)"
+    expect_running
     sleep 0.02
   done
   wait "$producer" || fail "round $round: the producer failed (seed $seed)"

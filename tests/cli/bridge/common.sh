@@ -9,6 +9,9 @@
 #   start_out ENDPOINT [ARGS...]  starts `bridge out $src ENDPOINT --source $TAG`, logging to
 #                           $work/out.log; sets $out_pid
 #   ledger_of CHANNEL       the path of CHANNEL's ledger
+#   expect_running          fails the test when bridge in or bridge out ended on its own (a
+#                           crash or a sanitizer report), instead of waiting for traffic that
+#                           can no longer come
 
 : "${IPCKIT:?set by ctest: the ipckit binary}"
 : "${IPCKIT_BRIDGE_LOAD:?set by ctest: the bridge_load test program}"
@@ -35,6 +38,15 @@ bridge_cleanup() {
 }
 
 ledger_of() { echo "/dev/shm/ipckit-bridge.$1"; }
+
+expect_running() {
+  if [ -n "${in_pid:-}" ] && ! kill -0 "$in_pid" 2>/dev/null; then
+    fail "bridge in ended on its own: $(tail -n 5 "$work/in.log")"
+  fi
+  if [ -n "${out_pid:-}" ] && ! kill -0 "$out_pid" 2>/dev/null; then
+    fail "bridge out ended on its own: $(tail -n 5 "$work/out.log")"
+  fi
+}
 
 start_in() {
   local endpoint=$1 before line
