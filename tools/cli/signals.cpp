@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -16,12 +17,17 @@ namespace ipckit::cli {
 namespace {
 
 constexpr std::array kStopSignals{SIGINT, SIGTERM, SIGHUP};
-volatile std::sig_atomic_t g_caught = 0;
+// Written by the handler on whichever thread the signal lands on, read by any thread (the
+// bridge's watcher polls it beside the engine): a lock-free atomic, which is async-signal-safe
+// and, unlike volatile sig_atomic_t, ordered across threads.
+std::atomic<int> g_caught{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 int g_pipe[2] = {-1, -1};
 
 extern "C" void on_stop_signal(int signo) {
   const int saved = errno;
-  if (g_caught == 0) g_caught = signo;
+  int none = 0;
+  (void)g_caught.compare_exchange_strong(none, signo);
   const char byte = 1;
   (void)!::write(g_pipe[1], &byte, 1);  // non-blocking: a full pipe is awake enough
   errno = saved;
@@ -49,7 +55,7 @@ FdView StopSignals::fd() noexcept {
 }
 
 int StopSignals::caught() noexcept {
-  return g_caught;
+  return g_caught.load();
 }
 
 Error StopSignals::stopped(std::string operation, std::string object) {

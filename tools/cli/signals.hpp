@@ -3,7 +3,7 @@
 // (removing its socket file, leaving its channel slot) before dispatch() (cli/command.hpp)
 // re-raises the signal and the process dies of it, as the shell expects.
 //
-// Process-wide state, installed once; the handler only writes one byte and a sig_atomic_t.
+// Process-wide state, installed once; the handler only writes one byte and a lock-free atomic.
 #pragma once
 
 #include <string>
