@@ -276,8 +276,9 @@ int main(int argc, char** argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   fmt::print("# ipckit-bridge-bench: tcp://127.0.0.1, {} interleaved rounds per size\n", rounds);
-  fmt::print("{:>8} {:>14} {:>14} {:>8}   {:>10} {:>10} {:>10} {:>10}\n", "SIZE", "BARE-MSGS/S",
-             "BRIDGED-MSGS/S", "RATIO", "BARE-P50", "BARE-P99", "BRIDGE-P50", "BRIDGE-P99");
+  fmt::print("{:>8} {:>14} {:>14} {:>8} {:>12}   {:>10} {:>10} {:>10} {:>10}\n", "SIZE",
+             "BARE-MSGS/S", "BRIDGED-MSGS/S", "RATIO", "RATIO-RANGE", "BARE-P50", "BARE-P99",
+             "BRIDGE-P50", "BRIDGE-P99");
   for (std::size_t size : sizes) {
     const std::uint64_t count = size <= 1024 ? 1'000'000 : 40'000;
     std::vector<double> bare, bridged, ratio;
@@ -292,10 +293,12 @@ int main(int argc, char** argv) {
     auto bl = bare_latency(size, 2000);
     auto gl = bridged_latency(b, size, 2000);
     stop_bridge(b);
+    const auto [lo, hi] = std::minmax_element(ratio.begin(), ratio.end());
     fmt::print(
-        "{:>8} {:>14.0f} {:>14.0f} {:>7.2f}x   {:>8.1f}us {:>8.1f}us {:>8.1f}us {:>8.1f}us\n", size,
-        median(bare), median(bridged), median(ratio), pct(bl, 0.5) / 1e3, pct(bl, 0.99) / 1e3,
-        pct(gl, 0.5) / 1e3, pct(gl, 0.99) / 1e3);
+        "{:>8} {:>14.0f} {:>14.0f} {:>7.2f}x {:>5.2f}-{:<5.2f}x   {:>8.1f}us {:>8.1f}us {:>8.1f}us "
+        "{:>8.1f}us\n",
+        size, median(bare), median(bridged), median(ratio), *lo, *hi, pct(bl, 0.5) / 1e3,
+        pct(bl, 0.99) / 1e3, pct(gl, 0.5) / 1e3, pct(gl, 0.99) / 1e3);
   }
 
   // Memory of each bridge process with its window full: the consumer never reads, the

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -76,12 +77,18 @@ void die_with_parent(pid_t parent) {
     ChildReport ready;
     ready.kind = ChildReport::kReady;
     write_report(report_fd, ready);
-    char byte;
+    // The round's one start time, the same for every child: each child's warm-up and measured
+    // interval are counted from it, so a child the scheduler runs late does not shift its own
+    // (B finding the warm-up over only at A's last message would measure nothing). EOF without
+    // a stamp: the round is being abandoned, and this child is killed soon.
+    std::int64_t stamp = 0;
     ssize_t r;
-    while ((r = ::read(go_fd, &byte, 1)) < 0 && errno == EINTR) {
+    while ((r = ::read(go_fd, &stamp, sizeof stamp)) < 0 && errno == EINTR) {
     }
     ::close(go_fd);
-    const Clock::time_point go = Clock::now();
+    const Clock::time_point go = r == static_cast<ssize_t>(sizeof stamp)
+                                     ? Clock::time_point(Clock::duration(stamp))
+                                     : Clock::now();
     if (latency) {
       if (role == Role::kA)
         detail::run_latency_a(**endpoint, plan, buffers, go, report);
@@ -155,6 +162,15 @@ class Round {
     go_write_ = fds[1];
     return {};
   }
+  // Gives every child the same start time (one 8-byte stamp each, in one write: the pipe is
+  // empty and the write below PIPE_BUF, so it is whole), then closes the pipe.
+  void start_go() {
+    if (go_write_ < 0) return;
+    const std::vector<std::int64_t> stamps(children_.size(),
+                                           Clock::now().time_since_epoch().count());
+    (void)!::write(go_write_, stamps.data(), stamps.size() * sizeof(std::int64_t));
+    close_go();
+  }
   void close_go() {
     if (go_write_ >= 0) ::close(go_write_);
     go_write_ = -1;
@@ -223,7 +239,7 @@ class Round {
         all_finished = all_finished && c.finished;
       }
       if (all_finished) return {};
-      if (all_ready) close_go();
+      if (all_ready) start_go();
 
       fds.clear();
       for (auto& c : children_)

@@ -109,8 +109,16 @@ echo "bench_cli: --quick took ${elapsed_ms} ms (load: $(cut -d' ' -f1-3 /proc/lo
 # --- --only, --sizes, --csv ----------------------------------------------------------------------
 sel=(--only pipe,shm-spin,channel:block --sizes 64,1K --rounds 2 --duration 0.01)
 # A failed row exits 1: say which row and why, not only that the script stopped.
+failed_rows() {  # mechanism, mode, test, size and error of each failed row of a --json file
+  "$py" -c '
+import json, sys
+for r in json.load(open(sys.argv[1])):
+    if "error" in r:
+        print(r["mechanism"], r.get("mode", ""), r["test"], r["size"], r.get("producers", ""), "->", r["error"])
+' "$1" 2>&1 | head -3
+}
 "$IPCKIT" bench "${sel[@]}" --json >"$work/sel.json" 2>"$work/sel.err" ||
-  fail "--json exited $?: $(grep -h '"error"' "$work/sel.json" | head -3) $(tail -3 "$work/sel.err")"
+  fail "--json exited $?: $(failed_rows "$work/sel.json") $(tail -3 "$work/sel.err")"
 "$IPCKIT" bench "${sel[@]}" --csv >"$work/sel.csv" 2>"$work/sel.err" ||
   fail "--csv exited $?: $(grep -v ',,true,,,' "$work/sel.csv" | tail -3) $(tail -3 "$work/sel.err")"
 "$py" - "$work/sel.json" "$work/sel.csv" <<'PY' || fail "--only/--sizes/--csv rows are wrong"
