@@ -307,9 +307,20 @@ Result<bool> Receiver::State::find(std::uint64_t& cursor,
         };
         WaitPolicy paced = policy_;
         paced.poll_interval = pacer_.interval(policy_);
-        int rc = detail::wait_until(h.data, paced, deadline, has_data, producers_dead,
-                                    producers_left, &polls);
-        waited = rc == 0;
+        // wait_until looks for dead producers once per kLivenessInterval of one wait; kStream
+        // keeps that interval across calls too, for callers that wait in short slices.
+        int rc = -1;
+        if (!follow) {
+          if (const auto now = detail::Clock::now(); now >= next_liveness_) {
+            next_liveness_ = now + detail::kLivenessInterval;
+            if (producers_dead()) rc = EPIPE;
+          }
+        }
+        if (rc < 0) {
+          rc = detail::wait_until(h.data, paced, deadline, has_data, producers_dead, producers_left,
+                                  &polls);
+          waited = rc == 0;
+        }
         if (rc == EPIPE && corrupt) {
           unpeek();
           return fail(EBADMSG, "recv", segment_->name(), "corrupted channel state (claims)");

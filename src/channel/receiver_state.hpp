@@ -79,8 +79,8 @@ class Receiver::State : public detail::Attachment {
   std::uint32_t deaths_seen_ = 0;     // kFollow: producer deaths reported (header counter)
   std::uint32_t attaches_seen_ = 0;   // kFollow: producer attaches when we last scanned
   std::vector<std::uint64_t> known_;  // kFollow: producers seen, not yet reported gone
-  // kFollow: when to look for dead producers next, across calls (a caller that polls with short
-  // timeouts must not outrun the liveness interval).
+  // When to look for dead producers next, across calls (a caller that polls with short timeouts
+  // must not outrun the liveness interval).
   std::chrono::steady_clock::time_point next_liveness_{};
   detail::Pacer pacer_;
   std::uint64_t lock_owner_ = 0;  // kMulti: our thread identity while we hold the consumer lock

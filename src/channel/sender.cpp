@@ -188,6 +188,14 @@ int Sender::State::wait_for_room(HasRoom& has_room, detail::Clock::time_point de
   auto& h = segment_->header();
   auto consumers_left = [&] { return peer_gone(segment_->any_registered(kRoleConsumer)); };
   auto consumers_dead = [&] { return peer_gone(segment_->any_alive(kRoleConsumer)); };
+  // wait_until looks for dead consumers once per kLivenessInterval of one wait: a caller that
+  // waits in short slices (a poll loop, the Python binding) would never get there. So the
+  // interval also runs across calls.
+  if (has_room()) return 0;
+  if (const auto now = detail::Clock::now(); now >= next_liveness_) {
+    next_liveness_ = now + detail::kLivenessInterval;
+    if (consumers_dead()) return EPIPE;
+  }
   return detail::wait_until(h.space, policy_, deadline, has_room, consumers_dead, consumers_left);
 }
 

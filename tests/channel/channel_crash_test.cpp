@@ -269,6 +269,57 @@ TEST(ChannelCrash, BlockedReceiverIsToldWhenTheProducerDies) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 8s);  // told, not timed out
 }
 
+// A caller that waits in short slices (a poll loop; the Python binding waits 20 ms at a time to
+// run signal handlers) is told of a dead peer too: the liveness interval runs across calls.
+TEST(ChannelCrash, ReceiverPollingInShortSlicesIsToldWhenTheProducerDies) {
+  ScopedChannel c;
+  auto rx = c->receiver();
+  ASSERT_TRUE(rx);
+  const std::size_t attached = c->info().participants.size();
+  pid_t child = ::fork();
+  if (child == 0) {
+    auto ch = Channel::open(c.name());
+    auto tx = ch->sender();
+    ::pause();
+    ::_exit(0);
+  }
+  ASSERT_TRUE(eventually([&] { return c->info().participants.size() > attached; }));
+  kill_and_reap(child);
+  std::vector<std::byte> got;
+  Result<void> r;
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
+  do {
+    r = rx->recv(got, 5ms);
+  } while (!r && r.error().code() == ETIMEDOUT && std::chrono::steady_clock::now() < give_up);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ECONNRESET) << r.error().message();
+}
+
+TEST(ChannelCrash, SenderPollingInShortSlicesIsToldWhenTheConsumerDies) {
+  ScopedChannel c({.capacity = 4096});
+  pid_t child = ::fork();
+  if (child == 0) {
+    auto ch = Channel::open(c.name());
+    auto rx = ch->receiver();
+    ::pause();
+    ::_exit(0);
+  }
+  auto tx = c->sender();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE(eventually([&] { return c->info().participants.size() >= 3; }));
+  std::vector<std::byte> msg(1000);
+  while (*tx->try_send(msg)) {
+  }
+  kill_and_reap(child);
+  Result<void> r;
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
+  do {
+    r = tx->send(msg, 5ms);
+  } while (!r && r.error().code() == ETIMEDOUT && std::chrono::steady_clock::now() < give_up);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), EPIPE) << r.error().message();
+}
+
 // A producer of a multi-producer channel that reserves space and dies before committing leaves
 // an unpublished claim at the tail. The next producer claims behind it and must not wait
 // forever: it skips the dead claim, publishes, and the consumer sees only the live message.
