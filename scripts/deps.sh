@@ -10,6 +10,8 @@ packages=(
   clang libclang-rt-14-dev clang-format clang-tidy
   util-linux procps iproute2 socat python3 python3-jsonschema systemd
   dpkg-dev file debootstrap
+  # the Python module (python/) and its tests
+  python3-dev pybind11-dev python3-pytest python3-numpy
   # ipckit bench's peers (harnesses built only when found) and the charts' headless browser test
   libboost-dev libzmq3-dev libnng-dev libiceoryx-posh-dev libiceoryx-hoofs-dev iceoryx chromium
 )
