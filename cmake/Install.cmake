@@ -152,14 +152,24 @@ if(PROJECT_IS_TOP_LEVEL)
       "shared memory, semaphores and message queues, FIFOs and Unix domain sockets, with a\n"
       "crash-safe shared-memory channel, plus the `ipckit` command that does all of it from a\n"
       "shell. Includes the headers, a CMake package (find_package(ipckit)) and pkg-config files\n"
-      "(ipckit, ipckit-static). Consumers compile with -std=c++23.")
+      "(ipckit, ipckit-static), and the Python module `ipckit` for Debian's python3.\n"
+      "Consumers compile with -std=c++23.")
   set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+  if(IPCKIT_PYTHON)
+    math(EXPR IPCKIT_PYTHON_NEXT_MINOR "${Python3_VERSION_MINOR} + 1")
+  endif()
   set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # ipckit_<version>_<arch>.deb
   set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
   set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
       "libfmt-dev (>= ${fmt_VERSION_MAJOR}), libfmt-dev (<< ${IPCKIT_FMT_NEXT_MAJOR})")
+  # The Python module (python/) is built for one interpreter, Debian's python3 of this release:
+  # recommended, not required, since the command and the library do not need it.
+  if(IPCKIT_PYTHON)
+    set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
+        "python3 (>= ${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}~), python3 (<< ${Python3_VERSION_MAJOR}.${IPCKIT_PYTHON_NEXT_MINOR})")
+  endif()
   # A shlibs file for packages that link libipckit.so, and ldconfig in postinst/postrm.
   set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
   set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

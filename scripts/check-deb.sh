@@ -50,7 +50,13 @@ cleanup() {
 trap cleanup EXIT
 
 # 1. Package what is built now (only the installed targets need to be current).
-"$cmake_cmd" --build "$build" --target ipckit ipckit_static ipckit_cli
+targets=(ipckit ipckit_static ipckit_cli)
+python_module=0
+if [ "$(cache IPCKIT_PYTHON)" = ON ]; then
+  targets+=(ipckit_python)
+  python_module=1
+fi
+"$cmake_cmd" --build "$build" --target "${targets[@]}"
 "$cpack_cmd" --config "$build/CPackConfig.cmake" -G DEB -B "$work" >"$work/cpack.log" 2>&1 ||
   { cat "$work/cpack.log"; fail "cpack failed"; }
 debs=("$work"/ipckit_*.deb)
@@ -66,6 +72,13 @@ for pattern in '/usr/lib/(.*/)?libipckit\.so\.[0-9]+\.[0-9]+\.[0-9]+$' \
   '/usr/lib/(.*/)?cmake/ipckit/ipckitConfig\.cmake$' '/usr/lib/(.*/)?pkgconfig/ipckit\.pc$'; do
   grep -Eq "$pattern" "$work/contents.txt" || fail "package lacks a file matching $pattern"
 done
+if [ "$python_module" = 1 ]; then
+  for pattern in '/usr/lib/python3/dist-packages/ipckit/__init__\.py$' \
+    '/usr/lib/python3/dist-packages/ipckit/__init__\.pyi$' \
+    '/usr/lib/python3/dist-packages/ipckit/_ipckit\.cpython-[0-9]+-.*\.so$'; do
+    grep -Eq "$pattern" "$work/contents.txt" || fail "package lacks a file matching $pattern"
+  done
+fi
 depends=$(dpkg-deb --field "$deb" Depends)
 echo "check-deb: Depends: $depends"
 for dep in libfmt-dev libfmt9 libsmartcols1 libstdc++6 libc6; do
@@ -121,6 +134,21 @@ found=$(sed -n 's/^ipckit_DIR:PATH=//p' "$work/consumer/CMakeCache.txt")
   { cat "$work/consumer.log"; fail "consumer build failed"; }
 check_run "cmake ipckit::ipckit" "$work/consumer/consumer_shared"
 check_run "cmake ipckit::ipckit_static" "$work/consumer/consumer_static"
+
+# The Python module, by Debian's python3 with no PYTHONPATH (docs/python.md).
+if [ "$python_module" = 1 ]; then
+  got=$(cd / && env -u PYTHONPATH /usr/bin/python3 -c '
+import ipckit, os
+name = "ipckit-check-deb-%d" % os.getpid()
+with ipckit.Channel.create(name, capacity=4096) as ch, ch.sender() as tx, ch.receiver() as rx:
+    tx.send(b"from the package")
+    print(ipckit.__file__, rx.recv().decode())
+ipckit.Channel.unlink(name)
+') || fail "python3 cannot use the installed ipckit module"
+  [[ "$got" == "/usr/lib/python3/dist-packages/ipckit/__init__.py from the package" ]] ||
+    fail "python3 imported '$got'"
+  echo "check-deb: ok: import ipckit"
+fi
 
 # 5. Leave the machine as it was.
 apt_get purge ipckit >/dev/null

@@ -9,7 +9,8 @@
 #     tools/handoff/ only, and no file in tools/handoff/ may shadow them;
 #   - examples/handoff/ includes only itself and ipckit/... (it is code to copy);
 #   - tools/bench/ may include the bench harness (bench/harness/, as "harness/..."), which
-#     measures for it; no other family may; the harness includes only itself and ipckit/.
+#     measures for it; no other family may; the harness includes only itself and ipckit/;
+#   - the Python binding (python/src/) includes only itself and ipckit/.
 # Prints one line per violation and exits 1 if there is any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,6 +106,18 @@ while IFS= read -r -d '' file; do
     esac
   done < <(quoted_includes "$file")
 done < <(find bench/harness -type f \( -name '*.cpp' -o -name '*.hpp' \) -print0)
+
+# The Python binding is a user of the public API, like the command: never src/ or tools/.
+while IFS= read -r -d '' file; do
+  while IFS=: read -r path line target; do
+    [ -n "$target" ] || continue
+    case "$target" in
+      ipckit/*) ;;
+      */*) violation "$path:$line: the Python binding includes more than itself and ipckit/: \"$target\"" ;;
+      *) [ -e "python/src/$target" ] || violation "$path:$line: \"$target\" is not in python/src/" ;;
+    esac
+  done < <(quoted_includes "$file")
+done < <(find python/src -type f \( -name '*.cpp' -o -name '*.hpp' \) -print0)
 
 [ "$status" -eq 0 ] && echo "check-layers: tools/ and include/ keep the layers of docs/architecture.md"
 exit "$status"

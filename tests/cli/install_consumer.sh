@@ -89,6 +89,16 @@ got=$("$prefix/bin/ipckit" --version) || fail "installed ipckit --version failed
 [ "$got" = "ipckit $version" ] || fail "installed ipckit --version printed '$got'"
 echo "ok: installed ipckit --version"
 
+# The Python package, under PREFIX/lib/python3.X/dist-packages (docs/python.md), imports from there.
+if [ "$(cache IPCKIT_PYTHON)" = ON ]; then
+  pydirs=("$prefix"/lib/python3.*/dist-packages/ipckit)
+  [ -f "${pydirs[0]}/__init__.py" ] || fail "the Python package is not under lib/python3.X/dist-packages"
+  got=$(cd / && PYTHONPATH=$(dirname "${pydirs[0]}") /usr/bin/python3 -c 'import ipckit; print(ipckit.__file__)') ||
+    fail "the installed Python package does not import"
+  [ "$got" = "${pydirs[0]}/__init__.py" ] || fail "python3 imported '$got'"
+  echo "ok: installed Python package imports"
+fi
+
 # 2. CMake consumer: find_package(ipckit) from the scratch prefix only.
 "$cmake_cmd" -S "$IPCKIT_SOURCE_DIR/tests/consumer" -B "$work/cmake-build" -G Ninja \
   -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" -DIPCKIT_CONSUMER_VERSION="$version" \
