@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/completion_hints.hpp"
 #include "chan/chan_verbs.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
@@ -78,6 +79,7 @@ Verb add_rm(CLI::App& chan) {
   app->add_option("NAME", *names, "Channel names, or sysv:KEY")
       ->required()
       ->check(channel_name_validator());
+  hint(app->get_option("NAME"), {.live = Live::kChannel});
   return {app, [names] {
             // Every name was checked at parse time; a failure on one does not stop the others.
             int code = kExitOk;

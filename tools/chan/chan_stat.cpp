@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "cli/completion_hints.hpp"
 #include "chan/chan_verbs.hpp"
 #include "cli/details.hpp"
 #include "cli/exit_codes.hpp"
@@ -158,6 +159,7 @@ Verb add_stat(CLI::App& chan) {
   app->add_option("NAME", o->name, "Channel name, or sysv:KEY")
       ->required()
       ->check(channel_name_validator());
+  hint(app->get_option("NAME"), {.live = Live::kChannel});
   app->add_flag("--json", o->json, "Print one JSON object");
   return {app, [o] { return run_stat(*o); }};
 }

@@ -1,3 +1,4 @@
+#include "cli/completion_hints.hpp"
 #include "cli/channel_name.hpp"
 
 #include <fmt/core.h>
@@ -65,6 +66,7 @@ void add_channel_name_argument(CLI::App& app, std::string& name) {
   app.add_option("NAME", name, "Channel name, or sysv:KEY")
       ->required()
       ->check(channel_name_validator());
+  hint(app.get_option("NAME"), {.live = Live::kChannel});
 }
 
 }  // namespace ipckit::cli

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/completion_hints.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
@@ -14,6 +15,18 @@
 #include "ls/ls_model.hpp"
 
 namespace ipckit::cli {
+
+namespace {
+
+// -o's values, for completion.
+std::vector<std::string> column_names() {
+  std::vector<std::string> names;
+  for (const auto& c : ls::columns())
+    names.emplace_back(c.spec.name);
+  return names;
+}
+
+}  // namespace
 
 namespace {
 
@@ -69,6 +82,7 @@ Runner register_ls(CLI::App& app) {
             return r ? std::string() : r.error().detail();
           },
           "COL[,COL]", "columns"));
+  hint(ls_app->get_option("--output"), {.choices = column_names(), .list = true});
   auto* json = ls_app->add_flag("--json,-J", o->json, "Print one JSON document");
   ls_app->add_flag("--raw,-r", o->raw, "Unaligned columns, one space apart, blanks escaped")
       ->excludes(json);

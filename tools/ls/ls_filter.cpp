@@ -5,10 +5,23 @@
 
 #include <charconv>
 
+#include "cli/completion_hints.hpp"
 #include "ipckit/sysv/key.hpp"
 #include "ls/ls_model.hpp"
 
 namespace ipckit::cli::ls {
+
+namespace {
+
+// --type's values, for completion.
+std::vector<std::string> type_names() {
+  std::vector<std::string> names;
+  for (int t = 0; t < inspect::kObjectTypeCount; ++t)
+    names.emplace_back(inspect::type_name(static_cast<inspect::ObjectType>(t)));
+  return names;
+}
+
+}  // namespace
 
 namespace {
 
@@ -72,6 +85,7 @@ bool Filter::matches(const inspect::IpcObject& o) const {
 void FilterOptions::add_to(CLI::App& app) {
   app.add_option("--type,-t", types, "Only these types, comma-separated")
       ->check(validator([](const std::string& s) { return parse_types(s); }, "TYPE[,TYPE]"));
+  hint(app.get_option("--type"), {.choices = type_names(), .list = true});
   app.add_option("--user,-u", user, "Only objects owned by this user (name or uid)")
       ->check(validator(parse_user, "USER"));
   app.add_option("--name,-n", name, "Only objects whose NAME matches this glob (fnmatch)");

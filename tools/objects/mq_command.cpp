@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/completion_hints.hpp"
 #include "cli/command.hpp"
 #include "cli/details.hpp"
 #include "cli/exit_codes.hpp"
@@ -160,6 +161,7 @@ Verb add_stat(CLI::App& mq) {
   auto o = std::make_shared<StatOptions>();
   auto* app = mq.add_subcommand("stat", "Show a queue's capacity, fill level, mode and owner");
   app->add_option("NAME", o->name, "Queue name")->required()->check(name_validator(name_rules()));
+  hint(app->get_option("NAME"), {.live = Live::kMqueue});
   app->add_flag("--json", o->json, "Print one JSON object");
   return {app, [o] { return run_stat(o->name, o->json); }};
 }
@@ -170,6 +172,7 @@ Verb add_rm(CLI::App& mq) {
   auto names = std::make_shared<std::vector<std::string>>();
   auto* app = mq.add_subcommand("rm", "Remove queues (and the messages in them)");
   app->add_option("NAME", *names, "Queue names")->required()->check(name_validator(name_rules()));
+  hint(app->get_option("NAME"), {.live = Live::kMqueue});
   return {app, [names] {
             FirstFailure result("mq rm");
             for (const auto& name : *names) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/completion_hints.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/io.hpp"
 #include "cli/output.hpp"
@@ -130,6 +131,7 @@ Verb add_send(CLI::App& mq) {
   auto o = std::make_shared<TransferOptions>();
   auto* app = mq.add_subcommand("send", "Send one message: TEXT, or a file's bytes");
   app->add_option("NAME", o->name, "Queue name")->required()->check(name_validator(name_rules()));
+  hint(app->get_option("NAME"), {.live = Live::kMqueue});
   o->file_option = add_text_or_file(*app, o->text, o->file, "The message (no newline is added)",
                                     "Send this file's bytes as the message ('-' for stdin)",
                                     "give the message as TEXT or with --file FILE");
@@ -145,6 +147,7 @@ Verb add_recv(CLI::App& mq) {
   auto* app = mq.add_subcommand(
       "recv", "Receive one message (the oldest of the highest priority) and print it");
   app->add_option("NAME", o->name, "Queue name")->required()->check(name_validator(name_rules()));
+  hint(app->get_option("NAME"), {.live = Live::kMqueue});
   add_wait_options(app, *o, "empty");
   app->add_flag("-n,--no-newline", o->no_newline,
                 "Print the message's bytes only, with no newline after them");

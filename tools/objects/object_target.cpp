@@ -1,3 +1,4 @@
+#include "cli/completion_hints.hpp"
 #include "objects/object_target.hpp"
 
 #include <fmt/core.h>
@@ -14,6 +15,22 @@
 #include "cli/values.hpp"
 
 namespace ipckit::cli::ipc {
+
+namespace {
+
+// The objects `rm NAME` completes to, by the family's name rule.
+Live live_kind(posix::NameKind kind) {
+  switch (kind) {
+    case posix::NameKind::kSemaphore:
+      return Live::kPosixSem;
+    case posix::NameKind::kMessageQueue:
+      return Live::kMqueue;
+    default:
+      return Live::kPosixShm;
+  }
+}
+
+}  // namespace
 
 namespace {
 
@@ -84,6 +101,7 @@ Verb add_rm_verb(CLI::App& parent, const std::string& description, const std::st
   app->add_option("NAME", *names, "POSIX names, sysv:KEY or sysv:id:ID")
       ->required()
       ->check(name_validator(rules));
+  hint(app->get_option("NAME"), {.live = live_kind(rules.kind)});
   return {app, [names, prefix, rules, remove = std::move(remove)] {
             // Every name was checked at parse time; a failure on one does not stop the others.
             FirstFailure result(prefix);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/completion_hints.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/values.hpp"
@@ -139,6 +140,7 @@ std::shared_ptr<OpOptions> add_op_options(CLI::App* app) {
   app->add_option("NAME", o->name, "POSIX name, sysv:KEY or sysv:id:ID")
       ->required()
       ->check(name_validator(name_rules(true)));
+  hint(app->get_option("NAME"), {.live = Live::kPosixSem});
   o->index_option = app->add_option("--index", o->index,
                                     "System V only: which semaphore of "
                                     "the set, from 0")

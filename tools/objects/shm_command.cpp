@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/completion_hints.hpp"
 #include "cli/command.hpp"
 #include "cli/details.hpp"
 #include "cli/exit_codes.hpp"
@@ -155,6 +156,7 @@ Verb add_stat(CLI::App& shm) {
   app->add_option("NAME", o->name, "POSIX name, sysv:KEY or sysv:id:ID")
       ->required()
       ->check(name_validator(name_rules(true)));
+  hint(app->get_option("NAME"), {.live = Live::kPosixShm});
   app->add_flag("--json", o->json, "Print one JSON object");
   return {app, [o] {
             auto target = Target::parse(o->name, name_rules(true));

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/completion_hints.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/io.hpp"
 #include "cli/size.hpp"
@@ -128,6 +129,7 @@ Verb add_write(CLI::App& shm) {
   app->add_option("NAME", o->name, "POSIX name, sysv:KEY or sysv:id:ID")
       ->required()
       ->check(name_validator(name_rules(true)));
+  hint(app->get_option("NAME"), {.live = Live::kPosixShm});
   o->file_option =
       add_text_or_file(*app, o->text, o->file, "The bytes to write (no newline is added)",
                        "Write this file's bytes instead ('-' for stdin)",
@@ -144,6 +146,7 @@ Verb add_read(CLI::App& shm) {
   app->add_option("NAME", o->name, "POSIX name, sysv:KEY or sysv:id:ID")
       ->required()
       ->check(name_validator(name_rules(true)));
+  hint(app->get_option("NAME"), {.live = Live::kPosixShm});
   app->add_option("--offset", o->offset, "Where to start, in bytes from the object's start")
       ->transform(size_transformer())
       ->default_str("0");

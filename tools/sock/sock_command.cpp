@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/completion_hints.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
@@ -143,6 +144,7 @@ Verb add_connect(CLI::App& sock) {
   auto* app =
       sock.add_subcommand("connect", "Connect to ADDR and copy stdin to it and it to stdout");
   add_address_argument(*app, o->address);
+  hint(app->get_option("ADDR"), {.live = Live::kUnixSocket});
   add_type_option(*app, o->type);
   app->add_flag("-v,--verbose", o->verbose, "Print the listener's pid, uid and gid on stderr");
   add_policy_options(*app, o->policy, PolicyRole::kClient);

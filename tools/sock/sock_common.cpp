@@ -1,3 +1,4 @@
+#include "cli/completion_hints.hpp"
 #include "sock/sock_common.hpp"
 
 #include <fcntl.h>
@@ -94,6 +95,7 @@ void add_type_option(CLI::App& app, std::string& type) {
   app.add_option("--type", type, "Socket type: stream, dgram or seqpacket")
       ->check(CLI::IsMember({"stream", "dgram", "datagram", "seqpacket"}))
       ->default_str("stream");
+  hint(app.get_option("--type"), {.choices = {"stream", "dgram", "seqpacket"}});
 }
 
 SocketType type_value(const std::string& text) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/completion_hints.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "cli/usage.hpp"
@@ -142,6 +143,7 @@ Verb add_send(CLI::App& sock) {
   auto o = std::make_shared<SendOptions>();
   auto* app = sock.add_subcommand("send", "Send one message (MESSAGE, or stdin) to ADDR");
   add_address_argument(*app, o->address);
+  hint(app->get_option("ADDR"), {.live = Live::kUnixSocket});
   o->message_option =
       app->add_option("MESSAGE", o->message, "The message's bytes (default: all of stdin)");
   add_type_option(*app, o->type);

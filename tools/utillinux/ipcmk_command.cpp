@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "cli/completion_hints.hpp"
 #include "utillinux/drop_in.hpp"
 #include "utillinux/ul_compat.hpp"
 
@@ -77,20 +78,22 @@ int create_with_random_key(Create create) {
   return id;
 }
 
+const option kLongOptions[] = {{"shmem", required_argument, nullptr, 'M'},
+                               {"semaphore", required_argument, nullptr, 'S'},
+                               {"queue", no_argument, nullptr, 'Q'},
+                               {"mode", required_argument, nullptr, 'p'},
+                               {"version", no_argument, nullptr, 'V'},
+                               {"help", no_argument, nullptr, 'h'},
+                               {nullptr, 0, nullptr, 0}};
+constexpr const char* kShortOptions = "hM:QS:p:Vh";
+
 int ipcmk_main(int argc, char** argv) {
-  static const option kLongOptions[] = {{"shmem", required_argument, nullptr, 'M'},
-                                        {"semaphore", required_argument, nullptr, 'S'},
-                                        {"queue", no_argument, nullptr, 'Q'},
-                                        {"mode", required_argument, nullptr, 'p'},
-                                        {"version", no_argument, nullptr, 'V'},
-                                        {"help", no_argument, nullptr, 'h'},
-                                        {nullptr, 0, nullptr, 0}};
   int permission = 0644;
   std::uint64_t size = 0;
   int nsems = 0;
   bool ask_shm = false, ask_msg = false, ask_sem = false;
   int opt = 0;
-  while ((opt = ::getopt_long(argc, argv, "hM:QS:p:Vh", kLongOptions, nullptr)) != -1) {
+  while ((opt = ::getopt_long(argc, argv, kShortOptions, kLongOptions, nullptr)) != -1) {
     switch (opt) {
       case 'M':
         size = ul::strtosize_or_err(optarg, "failed to parse size");
@@ -149,5 +152,12 @@ int ipcmk_main(int argc, char** argv) {
 
 IPCKIT_DROP_IN(310, "ipcmk", "Create System V IPC objects (util-linux ipcmk, byte for byte)",
                ipcmk_main);
+
+// What `ipckit completion` offers for this command's options (cli/completion_hints.hpp).
+const bool kOptionsDescribed = [] {
+  describe_drop_in("ipcmk", kShortOptions, kLongOptions,
+                   {});
+  return true;
+}();
 
 }  // namespace ipckit::cli::ipcmk

@@ -23,6 +23,7 @@
 
 #include "cli/output.hpp"
 #include "ipckit/inspect/sysv_objects.hpp"
+#include "cli/completion_hints.hpp"
 #include "utillinux/drop_in.hpp"
 #include "utillinux/ul_compat.hpp"
 
@@ -239,30 +240,32 @@ int legacy_main(Kind kind, int argc, char** argv) {
   return 0;
 }
 
+const option kLongOptions[] = {{"shmem-id", required_argument, nullptr, 'm'},
+                               {"shmem-key", required_argument, nullptr, 'M'},
+                               {"queue-id", required_argument, nullptr, 'q'},
+                               {"queue-key", required_argument, nullptr, 'Q'},
+                               {"semaphore-id", required_argument, nullptr, 's'},
+                               {"semaphore-key", required_argument, nullptr, 'S'},
+                               {"all", optional_argument, nullptr, 'a'},
+                               {"verbose", no_argument, nullptr, 'v'},
+                               {"version", no_argument, nullptr, 'V'},
+                               {"help", no_argument, nullptr, 'h'},
+                               {nullptr, 0, nullptr, 0}};
+constexpr const char* kShortOptions = "q:m:s:Q:M:S:a::vhV";
+
 int ipcrm_main(int argc, char** argv) {
   if (argc == 1) return 0;  // util-linux: no arguments, nothing to do
   if (std::strcmp(argv[1], "shm") == 0) return legacy_main(Kind::kShm, argc, argv);
   if (std::strcmp(argv[1], "msg") == 0) return legacy_main(Kind::kMsg, argc, argv);
   if (std::strcmp(argv[1], "sem") == 0) return legacy_main(Kind::kSem, argc, argv);
 
-  static const option kLongOptions[] = {{"shmem-id", required_argument, nullptr, 'm'},
-                                        {"shmem-key", required_argument, nullptr, 'M'},
-                                        {"queue-id", required_argument, nullptr, 'q'},
-                                        {"queue-key", required_argument, nullptr, 'Q'},
-                                        {"semaphore-id", required_argument, nullptr, 's'},
-                                        {"semaphore-key", required_argument, nullptr, 'S'},
-                                        {"all", optional_argument, nullptr, 'a'},
-                                        {"verbose", no_argument, nullptr, 'v'},
-                                        {"version", no_argument, nullptr, 'V'},
-                                        {"help", no_argument, nullptr, 'h'},
-                                        {nullptr, 0, nullptr, 0}};
   std::vector<Removal> removals;
   bool verbose = false;
   bool remove_all_requested = false;
   AllOf all_of = AllOf::kAll;
   int illegal_keys = 0;
   int opt = 0;
-  while ((opt = ::getopt_long(argc, argv, "q:m:s:Q:M:S:a::vhV", kLongOptions, nullptr)) != -1) {
+  while ((opt = ::getopt_long(argc, argv, kShortOptions, kLongOptions, nullptr)) != -1) {
     switch (opt) {
       case 'M':
       case 'Q':
@@ -336,5 +339,18 @@ int ipcrm_main(int argc, char** argv) {
 
 IPCKIT_DROP_IN(320, "ipcrm", "Remove System V IPC objects (util-linux ipcrm, byte for byte)",
                ipcrm_main);
+
+// What `ipckit completion` offers for this command's options (cli/completion_hints.hpp).
+const bool kOptionsDescribed = [] {
+  describe_drop_in("ipcrm", kShortOptions, kLongOptions,
+                   {{"shmem-id", {.live = Live::kSysvShmId}},
+                   {"shmem-key", {.live = Live::kSysvShmKey}},
+                   {"queue-id", {.live = Live::kSysvMsgId}},
+                   {"queue-key", {.live = Live::kSysvMsgKey}},
+                   {"semaphore-id", {.live = Live::kSysvSemId}},
+                   {"semaphore-key", {.live = Live::kSysvSemKey}},
+                   {"all", {.choices = {"shm", "msg", "sem"}}}});
+  return true;
+}();
 
 }  // namespace ipckit::cli::ipcrm

@@ -8,6 +8,7 @@
 
 #include <climits>
 
+#include "cli/completion_hints.hpp"
 #include "utillinux/drop_in.hpp"
 #include "utillinux/ipcs_tables.hpp"
 #include "utillinux/ul_compat.hpp"
@@ -53,29 +54,31 @@ constexpr int kOptHuman = CHAR_MAX + 1;
   throw ul::Exit{0};
 }
 
+// The order matters: getopt_long lists ambiguous abbreviations in this order.
+const option kLongOptions[] = {{"id", required_argument, nullptr, 'i'},
+                               {"queues", no_argument, nullptr, 'q'},
+                               {"shmems", no_argument, nullptr, 'm'},
+                               {"semaphores", no_argument, nullptr, 's'},
+                               {"all", no_argument, nullptr, 'a'},
+                               {"time", no_argument, nullptr, 't'},
+                               {"pid", no_argument, nullptr, 'p'},
+                               {"creator", no_argument, nullptr, 'c'},
+                               {"limits", no_argument, nullptr, 'l'},
+                               {"summary", no_argument, nullptr, 'u'},
+                               {"human", no_argument, nullptr, kOptHuman},
+                               {"bytes", no_argument, nullptr, 'b'},
+                               {"version", no_argument, nullptr, 'V'},
+                               {"help", no_argument, nullptr, 'h'},
+                               {nullptr, 0, nullptr, 0}};
+constexpr const char* kShortOptions = "i:qmsatpclubVh";
+
 int ipcs_main(int argc, char** argv) {
-  // The order matters: getopt_long lists ambiguous abbreviations in this order.
-  static const option kLongOptions[] = {{"id", required_argument, nullptr, 'i'},
-                                        {"queues", no_argument, nullptr, 'q'},
-                                        {"shmems", no_argument, nullptr, 'm'},
-                                        {"semaphores", no_argument, nullptr, 's'},
-                                        {"all", no_argument, nullptr, 'a'},
-                                        {"time", no_argument, nullptr, 't'},
-                                        {"pid", no_argument, nullptr, 'p'},
-                                        {"creator", no_argument, nullptr, 'c'},
-                                        {"limits", no_argument, nullptr, 'l'},
-                                        {"summary", no_argument, nullptr, 'u'},
-                                        {"human", no_argument, nullptr, kOptHuman},
-                                        {"bytes", no_argument, nullptr, 'b'},
-                                        {"version", no_argument, nullptr, 'V'},
-                                        {"help", no_argument, nullptr, 'h'},
-                                        {nullptr, 0, nullptr, 0}};
   bool msg = false, shm = false, sem = false, specific = false;
   int id = 0;
   Format format = Format::kDefault;
   Unit unit = Unit::kDefault;
   int opt = 0;
-  while ((opt = ::getopt_long(argc, argv, "i:qmsatpclubVh", kLongOptions, nullptr)) != -1) {
+  while ((opt = ::getopt_long(argc, argv, kShortOptions, kLongOptions, nullptr)) != -1) {
     switch (opt) {
       case 'i':
         id = ul::strtos32_or_err(optarg, "failed to parse id argument");
@@ -153,5 +156,12 @@ int ipcs_main(int argc, char** argv) {
 
 IPCKIT_DROP_IN(300, "ipcs", "Show System V IPC objects (util-linux ipcs, byte for byte)",
                ipcs_main);
+
+// What `ipckit completion` offers for this command's options (cli/completion_hints.hpp).
+const bool kOptionsDescribed = [] {
+  describe_drop_in("ipcs", kShortOptions, kLongOptions,
+                   {{"id", {.live = Live::kSysvAnyId}}});
+  return true;
+}();
 
 }  // namespace ipckit::cli::ipcs

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/completion_hints.hpp"
 #include "utillinux/drop_in.hpp"
 #include "utillinux/lsipc_columns.hpp"
 #include "utillinux/lsipc_rows.hpp"
@@ -54,6 +55,7 @@ const option kLongOptions[] = {{"bytes", no_argument, nullptr, 'b'},
                                {"version", no_argument, nullptr, 'V'},
                                {"shell", no_argument, nullptr, 'y'},
                                {nullptr, 0, nullptr, 0}};
+constexpr const char* kShortOptions = "bceghi:Jlmno:PqrstVy";
 
 // stdio, as util-linux writes: a failed write is reported once, at exit (ul::run_drop_in).
 void write_stdout(const std::string& text) {
@@ -221,7 +223,7 @@ int lsipc_main(int argc, char** argv) {
     mode_set = true;
   };
   int opt = 0;
-  while ((opt = ::getopt_long(argc, argv, "bceghi:Jlmno:PqrstVy", kLongOptions, nullptr)) != -1) {
+  while ((opt = ::getopt_long(argc, argv, kShortOptions, kLongOptions, nullptr)) != -1) {
     check_exclusive(opt, seen);
     switch (opt) {
       case 'b':
@@ -390,5 +392,22 @@ int lsipc_main(int argc, char** argv) {
 
 IPCKIT_DROP_IN(330, "lsipc", "List System V IPC objects (util-linux lsipc, byte for byte)",
                lsipc_main);
+
+// What `ipckit completion` offers for this command's options (cli/completion_hints.hpp).
+// -o takes these names, comma-separated.
+std::vector<std::string> column_names() {
+  std::vector<std::string> names;
+  for (const auto& c : all_columns())
+    names.emplace_back(c.spec.name);
+  return names;
+}
+
+const bool kOptionsDescribed = [] {
+  describe_drop_in("lsipc", kShortOptions, kLongOptions,
+                   {{"id", {.live = Live::kSysvAnyId}},
+                   {"output", {.choices = column_names(), .list = true}},
+                   {"time-format", {.choices = {"short", "full", "iso"}}}});
+  return true;
+}();
 
 }  // namespace ipckit::cli::lsipc
