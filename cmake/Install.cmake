@@ -137,6 +137,13 @@ set(IPCKIT_TOOL_LINKS_CODE "
       file(CREATE_LINK ipckit \"\${_link}\" SYMBOLIC)
       message(STATUS \"Installing: \${_link} -> ipckit\")
     endif()
+    # bash-completion looks a command's completion up by its name: the drop-ins share ipckit's.
+    set(_completions \"\$ENV{DESTDIR}\${_prefix}/${CMAKE_INSTALL_DATADIR}/bash-completion/completions\")
+    set(_clink \"\${_completions}/\${_tool}\")
+    if(EXISTS \"\${_completions}/ipckit\" AND NOT EXISTS \"\${_clink}\" AND NOT IS_SYMLINK \"\${_clink}\")
+      file(CREATE_LINK ipckit \"\${_clink}\" SYMBOLIC)
+      message(STATUS \"Installing: \${_clink} -> ipckit\")
+    endif()
   endforeach()
 ")
 install(CODE "${IPCKIT_TOOL_LINKS_CODE}" COMPONENT tool_links EXCLUDE_FROM_ALL)

@@ -56,6 +56,7 @@ if [ "$(cache IPCKIT_PYTHON)" = ON ]; then
   targets+=(ipckit_python)
   python_module=1
 fi
+targets+=(ipckit_man ipckit_completions)
 "$cmake_cmd" --build "$build" --target "${targets[@]}"
 "$cpack_cmd" --config "$build/CPackConfig.cmake" -G DEB -B "$work" >"$work/cpack.log" 2>&1 ||
   { cat "$work/cpack.log"; fail "cpack failed"; }
@@ -70,6 +71,12 @@ for pattern in '/usr/lib/(.*/)?libipckit\.so\.[0-9]+\.[0-9]+\.[0-9]+$' \
   '/usr/lib/(.*/)?libipckit\.so$' '/usr/lib/(.*/)?libipckit\.a$' \
   '/usr/include/ipckit/core/error\.hpp$' '/usr/include/ipckit/sysv/key\.hpp$' '/usr/bin/ipckit$' \
   '/usr/lib/(.*/)?cmake/ipckit/ipckitConfig\.cmake$' '/usr/lib/(.*/)?pkgconfig/ipckit\.pc$'; do
+  grep -Eq "$pattern" "$work/contents.txt" || fail "package lacks a file matching $pattern"
+done
+for pattern in '/usr/share/man/man1/ipckit\.1' '/usr/share/man/man1/ipckit-chan\.1' \
+  '/usr/share/man/man7/ipckit-channel\.7' '/usr/share/man/man3/ipckit\.3' \
+  '/usr/share/man/man1/ipckit-ipcs\.1' '/usr/share/bash-completion/completions/ipckit$' \
+  '/usr/share/zsh/vendor-completions/_ipckit$' '/usr/share/fish/vendor_completions.d/ipckit\.fish$'; do
   grep -Eq "$pattern" "$work/contents.txt" || fail "package lacks a file matching $pattern"
 done
 if [ "$python_module" = 1 ]; then
@@ -149,6 +156,14 @@ ipckit.Channel.unlink(name)
     fail "python3 imported '$got'"
   echo "check-deb: ok: import ipckit"
 fi
+
+# The man pages and the completion, where man and bash-completion look for them.
+man -w ipckit-chan >/dev/null 2>&1 || [ -f /usr/share/man/man1/ipckit-chan.1.gz ] ||
+  [ -f /usr/share/man/man1/ipckit-chan.1 ] || fail "man cannot find ipckit-chan(1)"
+got=$(bash -c 'source /usr/share/bash-completion/completions/ipckit && complete -p ipckit') ||
+  fail "the installed bash completion does not load"
+[[ "$got" == *"-F _ipckit ipckit"* ]] || fail "the installed bash completion registers '$got'"
+echo "check-deb: ok: man pages and bash completion"
 
 # 5. Leave the machine as it was.
 apt_get purge ipckit >/dev/null

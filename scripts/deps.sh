@@ -12,6 +12,8 @@ packages=(
   dpkg-dev file debootstrap
   # the Python module (python/) and its tests
   python3-dev pybind11-dev python3-pytest python3-numpy
+  # man pages (man/) and shell completion (tools/completion/) and their tests
+  scdoc groff-base man-db bash-completion zsh fish
   # ipckit bench's peers (harnesses built only when found) and the charts' headless browser test
   libboost-dev libzmq3-dev libnng-dev libiceoryx-posh-dev libiceoryx-hoofs-dev iceoryx chromium
 )

@@ -30,6 +30,11 @@ for tool in ipcs ipcmk ipcrm lsipc; do
   [ "$(readlink "$prefix/bin/$tool")" = ipckit ] || fail "$tool does not point to ipckit"
 done
 echo "ok: four links to ipckit under the prefix"
+for tool in ipcs ipcmk ipcrm lsipc; do
+  [ "$(readlink "$prefix/share/bash-completion/completions/$tool")" = ipckit ] ||
+    fail "no bash completion link for $tool"
+done
+echo "ok: bash completion links for the four"
 
 # Through the link, the tool behaves as util-linux's: same output on the same (empty) namespace.
 ours=$(unshare --ipc "$prefix/bin/ipcs" -a)

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/completion_hints.hpp"
 #include "chan/chan_verbs.hpp"
 #include "cli/command.hpp"
+#include "cli/completion_hints.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/io.hpp"
 #include "cli/options.hpp"

@@ -13,8 +13,8 @@
 #include <string>
 #include <utility>
 
-#include "cli/completion_hints.hpp"
 #include "chan/chan_verbs.hpp"
+#include "cli/completion_hints.hpp"
 #include "cli/details.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/io.hpp"

@@ -1,5 +1,5 @@
-#include "cli/completion_hints.hpp"
 #include "cli/channel_name.hpp"
+#include "cli/completion_hints.hpp"
 
 #include <fmt/core.h>
 

@@ -38,8 +38,8 @@ enum class Live {
 
 struct ValueHint {
   std::vector<std::string> choices{};  // fixed values
-  bool list = false;                 // comma-separated: complete the part after the last comma
-  std::optional<Live> live{};        // objects on the machine, added to the choices
+  bool list = false;                   // comma-separated: complete the part after the last comma
+  std::optional<Live> live{};          // objects on the machine, added to the choices
 };
 
 // Records what `option` (an option taking a value, or a positional) completes to.

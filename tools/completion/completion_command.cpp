@@ -1,6 +1,7 @@
 // `ipckit completion bash|zsh|fish`: prints a completion script (docs/cli.md, "Completion").
-// Hidden verbs: `complete WORDS...` (WORDS[0] the command: ipckit, ipcs, ...) prints the candidates for the last word (what the scripts
-// call on Tab), `describe` prints the command tree as JSON (what the man pages are made from).
+// Hidden verbs: `complete WORDS...` (WORDS[0] the command: ipckit, ipcs, ...) prints the candidates
+// for the last word (what the scripts call on Tab), `describe` prints the command tree as JSON
+// (what the man pages are made from).
 #include <fmt/core.h>
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/completion_hints.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "cli/report.hpp"
@@ -29,6 +31,7 @@ Runner register_completion(CLI::App& root) {
       "completion", "Print a shell completion script: bash, zsh or fish (see docs/cli.md)");
   app->add_option("SHELL", o->shell, "bash, zsh or fish")
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  hint(app->get_option("SHELL"), {.choices = {"bash", "zsh", "fish"}});
   app->footer(
       "bash: ipckit completion bash > /etc/bash_completion.d/ipckit (the .deb installs it)\n"
       "zsh:  ipckit completion zsh > \"${fpath[1]}/_ipckit\"\n"
@@ -50,8 +53,7 @@ Runner register_completion(CLI::App& root) {
       out("{}\n", completion::describe_json(*tree));
       return kExitOk;
     }
-    if (o->shell.empty())
-      return usage_error("completion", "which shell? bash, zsh or fish");
+    if (o->shell.empty()) return usage_error("completion", "which shell? bash, zsh or fish");
     out("{}", *completion::script_for(o->shell));
     return kExitOk;
   };

@@ -23,7 +23,8 @@ Json option_json(const CLI::Option* o) {
             {"value", o->get_items_expected_max() != 0 ? o->get_type_name() : ""},
             {"required", o->get_required()},
             {"description", o->get_description()}};
-  if (const ValueHint* h = hint_of(o); h != nullptr && !h->choices.empty()) j["choices"] = h->choices;
+  if (const ValueHint* h = hint_of(o); h != nullptr && !h->choices.empty())
+    j["choices"] = h->choices;
   return j;
 }
 
@@ -32,7 +33,8 @@ Json app_json(const CLI::App& app) {
   for (const auto* o : app.get_options())
     if (!o->get_group().empty()) options.push_back(option_json(o));
   Json subcommands = Json::array();
-  for (const auto* s : app.get_subcommands([](const CLI::App* a) { return !a->get_group().empty(); }))
+  for (const auto* s :
+       app.get_subcommands([](const CLI::App* a) { return !a->get_group().empty(); }))
     subcommands.push_back(app_json(*s));
   return {{"name", app.get_name()},
           {"description", app.get_description()},

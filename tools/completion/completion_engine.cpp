@@ -46,8 +46,7 @@ const CLI::Option* option_named(const CLI::App& app, std::string_view word) {
 std::vector<const CLI::Option*> positionals(const CLI::App& app) {
   std::vector<const CLI::Option*> out;
   for (const auto* o : app.get_options())
-    if (o->get_positional() && o->get_lnames().empty() && o->get_snames().empty())
-      out.push_back(o);
+    if (o->get_positional() && o->get_lnames().empty() && o->get_snames().empty()) out.push_back(o);
   return out;
 }
 
@@ -90,7 +89,7 @@ std::vector<std::string> complete_cli11(const CLI::App& root,
   const CLI::Option* pending = nullptr;  // an option whose value is the next word
   std::size_t positional_index = 0;
   std::size_t positional_used = 0;  // values given to the current positional
-  bool only_positionals = false;     // after "--"
+  bool only_positionals = false;    // after "--"
   for (std::size_t i = 1; i + 1 < words.size(); ++i) {
     const std::string& w = words[i];
     if (pending != nullptr) {
@@ -135,8 +134,7 @@ std::vector<std::string> complete_cli11(const CLI::App& root,
     const auto eq = current.find('=');
     const CLI::Option* o = option_named(*app, std::string_view(current).substr(0, eq));
     if (o == nullptr) return {};
-    add_value_candidates(hint_of(o), current.substr(eq + 1), current.substr(0, eq + 1), all,
-                         match);
+    add_value_candidates(hint_of(o), current.substr(eq + 1), current.substr(0, eq + 1), all, match);
     return finish(std::move(all), match);
   }
   if (!only_positionals && current.starts_with("-")) {

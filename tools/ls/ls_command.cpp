@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "cli/completion_hints.hpp"
 #include "cli/command.hpp"
+#include "cli/completion_hints.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "cli/report.hpp"

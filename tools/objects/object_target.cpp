@@ -1,5 +1,5 @@
-#include "cli/completion_hints.hpp"
 #include "objects/object_target.hpp"
+#include "cli/completion_hints.hpp"
 
 #include <fmt/core.h>
 #include <time.h>

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/completion_hints.hpp"
 #include "cli/command.hpp"
+#include "cli/completion_hints.hpp"
 #include "cli/details.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/size.hpp"

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/completion_hints.hpp"
 #include "cli/command.hpp"
+#include "cli/completion_hints.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "ipckit/unix/listener.hpp"

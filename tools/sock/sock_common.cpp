@@ -1,5 +1,5 @@
-#include "cli/completion_hints.hpp"
 #include "sock/sock_common.hpp"
+#include "cli/completion_hints.hpp"
 
 #include <fcntl.h>
 #include <fmt/core.h>

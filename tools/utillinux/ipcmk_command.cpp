@@ -155,8 +155,7 @@ IPCKIT_DROP_IN(310, "ipcmk", "Create System V IPC objects (util-linux ipcmk, byt
 
 // What `ipckit completion` offers for this command's options (cli/completion_hints.hpp).
 const bool kOptionsDescribed = [] {
-  describe_drop_in("ipcmk", kShortOptions, kLongOptions,
-                   {});
+  describe_drop_in("ipcmk", kShortOptions, kLongOptions, {});
   return true;
 }();
 

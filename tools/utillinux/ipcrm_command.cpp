@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/completion_hints.hpp"
 #include "cli/output.hpp"
 #include "ipckit/inspect/sysv_objects.hpp"
-#include "cli/completion_hints.hpp"
 #include "utillinux/drop_in.hpp"
 #include "utillinux/ul_compat.hpp"
 
@@ -344,12 +344,12 @@ IPCKIT_DROP_IN(320, "ipcrm", "Remove System V IPC objects (util-linux ipcrm, byt
 const bool kOptionsDescribed = [] {
   describe_drop_in("ipcrm", kShortOptions, kLongOptions,
                    {{"shmem-id", {.live = Live::kSysvShmId}},
-                   {"shmem-key", {.live = Live::kSysvShmKey}},
-                   {"queue-id", {.live = Live::kSysvMsgId}},
-                   {"queue-key", {.live = Live::kSysvMsgKey}},
-                   {"semaphore-id", {.live = Live::kSysvSemId}},
-                   {"semaphore-key", {.live = Live::kSysvSemKey}},
-                   {"all", {.choices = {"shm", "msg", "sem"}}}});
+                    {"shmem-key", {.live = Live::kSysvShmKey}},
+                    {"queue-id", {.live = Live::kSysvMsgId}},
+                    {"queue-key", {.live = Live::kSysvMsgKey}},
+                    {"semaphore-id", {.live = Live::kSysvSemId}},
+                    {"semaphore-key", {.live = Live::kSysvSemKey}},
+                    {"all", {.choices = {"shm", "msg", "sem"}}}});
   return true;
 }();
 

@@ -159,8 +159,7 @@ IPCKIT_DROP_IN(300, "ipcs", "Show System V IPC objects (util-linux ipcs, byte fo
 
 // What `ipckit completion` offers for this command's options (cli/completion_hints.hpp).
 const bool kOptionsDescribed = [] {
-  describe_drop_in("ipcs", kShortOptions, kLongOptions,
-                   {{"id", {.live = Live::kSysvAnyId}}});
+  describe_drop_in("ipcs", kShortOptions, kLongOptions, {{"id", {.live = Live::kSysvAnyId}}});
   return true;
 }();
 

@@ -405,8 +405,8 @@ std::vector<std::string> column_names() {
 const bool kOptionsDescribed = [] {
   describe_drop_in("lsipc", kShortOptions, kLongOptions,
                    {{"id", {.live = Live::kSysvAnyId}},
-                   {"output", {.choices = column_names(), .list = true}},
-                   {"time-format", {.choices = {"short", "full", "iso"}}}});
+                    {"output", {.choices = column_names(), .list = true}},
+                    {"time-format", {.choices = {"short", "full", "iso"}}}});
   return true;
 }();
 
