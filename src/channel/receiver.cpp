@@ -307,11 +307,16 @@ Result<bool> Receiver::State::find(std::uint64_t& cursor,
         };
         WaitPolicy paced = policy_;
         paced.poll_interval = pacer_.interval(policy_);
-        // wait_until looks for dead producers once per kLivenessInterval of one wait; kStream
-        // keeps that interval across calls too, for callers that wait in short slices.
+        // wait_until looks for dead producers after kLivenessInterval of one wait. A caller
+        // that waits in short slices (a poll loop, the Python binding) never waits that long in
+        // one call, so kStream also counts the wait across calls: from the first call that found
+        // the ring empty to the next message.
         int rc = -1;
         if (!follow) {
-          if (const auto now = detail::Clock::now(); now >= next_liveness_) {
+          const auto now = detail::Clock::now();
+          if (waiting_since_ == detail::Clock::time_point{}) {
+            waiting_since_ = now;
+          } else if (now - waiting_since_ >= detail::kLivenessInterval && now >= next_liveness_) {
             next_liveness_ = now + detail::kLivenessInterval;
             if (producers_dead()) rc = EPIPE;
           }
@@ -337,6 +342,7 @@ Result<bool> Receiver::State::find(std::uint64_t& cursor,
         }
       }
     }
+    waiting_since_ = {};  // a message is here: the next empty ring starts a new wait
     if (segment_->truncated()) {
       unpeek();
       return segment_->truncated_failure("recv");

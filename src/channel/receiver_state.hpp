@@ -82,6 +82,8 @@ class Receiver::State : public detail::Attachment {
   // When to look for dead producers next, across calls (a caller that polls with short timeouts
   // must not outrun the liveness interval).
   std::chrono::steady_clock::time_point next_liveness_{};
+  // kStream: when the ring was first found empty by the calls waiting now ({}: not waiting).
+  std::chrono::steady_clock::time_point waiting_since_{};
   detail::Pacer pacer_;
   std::uint64_t lock_owner_ = 0;  // kMulti: our thread identity while we hold the consumer lock
 };
