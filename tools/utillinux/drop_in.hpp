@@ -10,7 +10,7 @@
 // Registers `fn` as the drop-in `name` and lists it in `ipckit --help` at position `order`.
 #define IPCKIT_DROP_IN(order, name, description, fn)                                               \
   static int ipckit_drop_in_main_##fn(int argc, char** argv) {                                     \
-    return ::ipckit::cli::ul::run_drop_in(argc, argv, &fn);                                        \
+    return ::ipckit::cli::ul::run_drop_in(argc, argv, &(fn));                                      \
   }                                                                                                \
   static const ::ipckit::cli::RegisterDropIn ipckit_drop_in_##fn{name, &ipckit_drop_in_main_##fn}; \
   static ::ipckit::cli::Runner ipckit_drop_in_cli_##fn(CLI::App& app) {                            \

@@ -353,6 +353,7 @@ int lsipc_main(int argc, char** argv) {
 
   const std::vector<Col> cols = columns.list();
   std::vector<table::ColumnSpec> specs;
+  specs.reserve(cols.size());
   for (Col c : cols)
     specs.push_back(describe(c).spec);
   to.mode = table_mode(mode);
