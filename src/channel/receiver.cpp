@@ -307,20 +307,9 @@ Result<bool> Receiver::State::find(std::uint64_t& cursor,
         };
         WaitPolicy paced = policy_;
         paced.poll_interval = pacer_.interval(policy_);
-        // wait_until looks for dead producers after kLivenessInterval of one wait. A caller
-        // that waits in short slices (a poll loop, the Python binding) never waits that long in
-        // one call, so kStream also counts the wait across calls: from the first call that found
-        // the ring empty to the next message.
+        // kStream counts the wait across calls too (WaitEpisode, waiting.hpp); kFollow did above.
         int rc = -1;
-        if (!follow) {
-          const auto now = detail::Clock::now();
-          if (waiting_since_ == detail::Clock::time_point{}) {
-            waiting_since_ = now;
-          } else if (now - waiting_since_ >= detail::kLivenessInterval && now >= next_liveness_) {
-            next_liveness_ = now + detail::kLivenessInterval;
-            if (producers_dead()) rc = EPIPE;
-          }
-        }
+        if (!follow && wait_.due(detail::Clock::now()) && producers_dead()) rc = EPIPE;
         if (rc < 0) {
           rc = detail::wait_until(h.data, paced, deadline, has_data, producers_dead, producers_left,
                                   &polls);
@@ -341,8 +330,10 @@ Result<bool> Receiver::State::find(std::uint64_t& cursor,
           return fail(rc, "recv", segment_->name());
         }
       }
+      // Data after reaching the tail: any wait is over. (Not on the path that reads messages
+      // already known to be there.)
+      wait_.end();
     }
-    waiting_since_ = {};  // a message is here: the next empty ring starts a new wait
     if (segment_->truncated()) {
       unpeek();
       return segment_->truncated_failure("recv");

@@ -15,6 +15,7 @@
 
 #include "channel/attachment.hpp"
 #include "channel/pacer.hpp"
+#include "channel/waiting.hpp"
 #include "ipckit/channel/receiver.hpp"
 
 namespace ipckit::channel {
@@ -79,11 +80,10 @@ class Receiver::State : public detail::Attachment {
   std::uint32_t deaths_seen_ = 0;     // kFollow: producer deaths reported (header counter)
   std::uint32_t attaches_seen_ = 0;   // kFollow: producer attaches when we last scanned
   std::vector<std::uint64_t> known_;  // kFollow: producers seen, not yet reported gone
-  // When to look for dead producers next, across calls (a caller that polls with short timeouts
-  // must not outrun the liveness interval).
+  // kFollow: when to look for dead producers next, across calls (a caller that polls with short
+  // timeouts must not outrun the liveness interval).
   std::chrono::steady_clock::time_point next_liveness_{};
-  // kStream: when the ring was first found empty by the calls waiting now ({}: not waiting).
-  std::chrono::steady_clock::time_point waiting_since_{};
+  detail::WaitEpisode wait_;  // kStream: waiting for data, across calls (find)
   detail::Pacer pacer_;
   std::uint64_t lock_owner_ = 0;  // kMulti: our thread identity while we hold the consumer lock
 };

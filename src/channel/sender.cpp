@@ -188,24 +188,14 @@ int Sender::State::wait_for_room(HasRoom& has_room, detail::Clock::time_point de
   auto& h = segment_->header();
   auto consumers_left = [&] { return peer_gone(segment_->any_registered(kRoleConsumer)); };
   auto consumers_dead = [&] { return peer_gone(segment_->any_alive(kRoleConsumer)); };
-  // wait_until looks for dead consumers after kLivenessInterval of one wait. A caller that
-  // waits in short slices (a poll loop, the Python binding) never waits that long in one call,
-  // so the wait is also counted across calls: from the first call that found no room to the
-  // next that found some.
   if (has_room()) {
-    waiting_since_ = {};
+    wait_.end();
     return 0;
   }
-  const auto now = detail::Clock::now();
-  if (waiting_since_ == detail::Clock::time_point{}) {
-    waiting_since_ = now;
-  } else if (now - waiting_since_ >= detail::kLivenessInterval && now >= next_liveness_) {
-    next_liveness_ = now + detail::kLivenessInterval;
-    if (consumers_dead()) return EPIPE;
-  }
+  if (wait_.due(detail::Clock::now()) && consumers_dead()) return EPIPE;  // waiting.hpp
   const int rc =
       detail::wait_until(h.space, policy_, deadline, has_room, consumers_dead, consumers_left);
-  if (rc == 0) waiting_since_ = {};
+  if (rc == 0) wait_.end();
   return rc;
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "channel/attachment.hpp"
+#include "channel/waiting.hpp"
 #include "ipckit/channel/sender.hpp"
 
 namespace ipckit::channel {
@@ -58,11 +59,8 @@ class Sender::State : public detail::Attachment {
   template <class HasRoom>
   int wait_for_room(HasRoom& has_room, std::chrono::steady_clock::time_point deadline);
 
-  bool writing_ = false;  // a reservation is open
-  // When to look for dead consumers next, across calls, and since when the calls have found no
-  // room ({}: not waiting) (wait_for_room).
-  std::chrono::steady_clock::time_point next_liveness_{};
-  std::chrono::steady_clock::time_point waiting_since_{};
+  bool writing_ = false;           // a reservation is open
+  detail::WaitEpisode wait_;       // waiting for room, across calls (wait_for_room)
   std::uint64_t tail_ = 0;         // our view of the tail (authoritative while we own the side)
   std::uint64_t head_cache_ = 0;   // last head we read; the real head is never smaller
   std::uint64_t write_pos_ = 0;    // position of the open reservation's record

@@ -34,4 +34,29 @@ int wait_until(WaitLine& line, const WaitPolicy& policy, Clock::time_point deadl
                                     std::forward<CheapGone>(cheap_gone), polls);
 }
 
+// One wait for a peer, counted across calls. wait_until looks for dead peers after
+// kLivenessInterval of one wait; a caller that waits in short slices (a poll loop, the Python
+// binding) never waits that long in one call. A Sender or Receiver keeps one WaitEpisode: each
+// call that must wait asks due(), and the episode ends when the wait is over (room or data came).
+// Single-threaded, like its owner.
+class WaitEpisode {
+ public:
+  // Starts the episode, or says whether it has lasted kLivenessInterval since it started and
+  // since the last check: then the caller looks for dead peers now.
+  [[nodiscard]] bool due(Clock::time_point now) noexcept {
+    if (since_ == Clock::time_point{}) {
+      since_ = now;
+      return false;
+    }
+    if (now - since_ < kLivenessInterval || now < next_check_) return false;
+    next_check_ = now + kLivenessInterval;
+    return true;
+  }
+  void end() noexcept { since_ = {}; }
+
+ private:
+  Clock::time_point since_{};  // the first call of this wait; {}: not waiting
+  Clock::time_point next_check_{};
+};
+
 }  // namespace ipckit::channel::detail
