@@ -271,11 +271,17 @@ TEST(ChannelCrash, BlockedReceiverIsToldWhenTheProducerDies) {
 
 // A caller that waits in short slices (a poll loop; the Python binding waits 20 ms at a time to
 // run signal handlers) is told of a dead peer too: the liveness interval runs across calls.
+// Whether `pid` is registered in the channel as a producer (or a consumer).
+bool registered_as(const Channel& c, pid_t pid, bool producer) {
+  for (const auto& p : c.info().participants)
+    if (p.pid == pid && (producer ? p.producer : p.consumer)) return true;
+  return false;
+}
+
 TEST(ChannelCrash, ReceiverPollingInShortSlicesIsToldWhenTheProducerDies) {
   ScopedChannel c;
   auto rx = c->receiver();
   ASSERT_TRUE(rx);
-  const std::size_t attached = c->info().participants.size();
   pid_t child = ::fork();
   if (child == 0) {
     auto ch = Channel::open(c.name());
@@ -283,7 +289,8 @@ TEST(ChannelCrash, ReceiverPollingInShortSlicesIsToldWhenTheProducerDies) {
     ::pause();
     ::_exit(0);
   }
-  ASSERT_TRUE(eventually([&] { return c->info().participants.size() > attached; }));
+  // The child's Sender, not only its Channel handle, is registered before it is killed.
+  ASSERT_TRUE(eventually([&] { return registered_as(*c, child, /*producer=*/true); }));
   kill_and_reap(child);
   std::vector<std::byte> got;
   Result<void> r;
@@ -306,7 +313,7 @@ TEST(ChannelCrash, SenderPollingInShortSlicesIsToldWhenTheConsumerDies) {
   }
   auto tx = c->sender();
   ASSERT_TRUE(tx);
-  ASSERT_TRUE(eventually([&] { return c->info().participants.size() >= 3; }));
+  ASSERT_TRUE(eventually([&] { return registered_as(*c, child, /*producer=*/false); }));
   std::vector<std::byte> msg(1000);
   while (*tx->try_send(msg)) {
   }
